@@ -1,0 +1,87 @@
+# EM Lab: one command per step.
+#
+#   make lab        JupyterLab on the labs (sets up .venv from the lock first)
+#   make test       the whole test suite (same set-up first)
+#   make release    regenerate notebooks/ (student release) from solutions/ with nbgrader
+#   make autograde  [ASSIGNMENT=id] [STUDENT=id]  grade autograder/submitted/
+#   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests
+#   make grades     autograder/grades.csv (nbgrader's export columns)
+#   make clean      remove generated state (venv kept; `make distclean` removes it too)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+READY := $(VENV)/.ready
+
+# nbgrader (command line and JupyterLab extensions) reads autograder/nbgrader_config.py.
+export JUPYTER_CONFIG_PATH := $(CURDIR)/autograder
+export PYTHONNOUSERSITE := 1
+# Hidden test cells import the grading API (autograder/emlab_grader) inside the kernel.
+export PYTHONPATH := $(CURDIR)/autograder
+
+ASSIGNMENTS := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard solutions/*/*.ipynb)))))
+ASSIGNMENT ?=
+STUDENT ?=
+NBGRADER := $(BIN)/python -m nbgrader
+student_flag := $(if $(STUDENT),--student=$(STUDENT),)
+targets := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(ASSIGNMENTS))
+
+.PHONY: lab test release autograde feedback grades gradebook-sync clean distclean venv
+
+venv: $(READY)
+
+# The virtual environment is rebuilt from scratch whenever the lock (or the package
+# metadata) changes, so it never keeps a package the lock dropped.
+$(READY): requirements.lock pyproject.toml
+	@echo "== setting up $(VENV) from requirements.lock"
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	touch $@
+
+lab: $(READY)
+	@mkdir -p autograder/exchange
+	@$(BIN)/python -m autograder.launch_lab
+
+test: $(READY)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -p no:xdist --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+
+release: $(READY)
+	@for a in $(targets); do \
+	  $(NBGRADER) generate_assignment "$$a" --force --log-level=WARN || exit 1; \
+	done
+	@echo "released: $(targets) -> notebooks/"
+
+# autograde needs the assignments and their grade cells in the gradebook; sync them from
+# solutions/ without touching the committed release in notebooks/.
+gradebook-sync: $(READY)
+	@for a in $(targets); do \
+	  $(NBGRADER) generate_assignment "$$a" --force --log-level=WARN \
+	    --CourseDirectory.release_directory=autograder/.sync-release || exit 1; \
+	done
+
+autograde: gradebook-sync
+	@for a in $(targets); do \
+	  $(NBGRADER) autograde "$$a" $(student_flag) --force || exit 1; \
+	done
+
+feedback: $(READY)
+	@for a in $(targets); do \
+	  $(NBGRADER) generate_feedback "$$a" $(student_flag) --force || exit 1; \
+	done
+
+grades: $(READY)
+	$(NBGRADER) export --to autograder/grades.csv
+	@echo "wrote autograder/grades.csv"
+
+clean:
+	rm -rf autograder/gradebook.db autograder/autograded autograder/feedback \
+	  autograder/.sync-release autograder/grades.csv test-artifacts .pytest_cache
+	find . -path ./.venv -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
