@@ -17,6 +17,8 @@ READY := $(VENV)/.ready
 # nbgrader (command line and JupyterLab extensions) reads autograder/nbgrader_config.py.
 export JUPYTER_CONFIG_PATH := $(CURDIR)/autograder
 export PYTHONNOUSERSITE := 1
+# nbgrader's gradebook runs the venv's `alembic` command: the venv's bin comes first on PATH.
+export PATH := $(BIN):$(PATH)
 # Hidden test cells import the grading API (autograder/emlab_grader) inside the kernel.
 export PYTHONPATH := $(CURDIR)/autograder
 
@@ -46,9 +48,15 @@ lab: $(READY)
 	@mkdir -p autograder/exchange
 	@$(BIN)/python -m autograder.launch_lab
 
+# Unit tests, the grading banks (real nbgrader autograde), the release check, and nbval on
+# every source notebook (stored outputs compared), on both cores. Jupyter, IPython and
+# matplotlib state goes to a temporary folder, never $HOME.
 test: $(READY)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
-	$(BIN)/python -m pytest -p no:xdist --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	export JUPYTER_CONFIG_DIR=$$tmp/config JUPYTER_DATA_DIR=$$tmp/data \
+	  JUPYTER_RUNTIME_DIR=$$tmp/runtime IPYTHONDIR=$$tmp/ipython MPLCONFIGDIR=$$tmp/matplotlib; \
+	$(BIN)/python -m pytest -n 2 --dist loadfile \
+	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 release: $(READY)
 	@for a in $(targets); do \

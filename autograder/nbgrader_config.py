@@ -51,6 +51,20 @@ c.GenerateAssignment.create_assignment = True
 c.Autograde.create_student = True
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = int(os.environ.get("EMLAB_CELL_TIMEOUT", "60"))
+# A kernel that dies or ignores the interrupt costs only the cell that did it.
+c.Autograde.autograde_preprocessors = [
+    "emlab_judge.execute.ResilientExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Under the grading harness (make autograde), each kernel runs in its submission's
+# sandbox (autograder/emlab_judge/sandbox.py writes this kernelspec per submission).
+if os.environ.get("EMLAB_HARNESS") == "1":
+    c.Execute.kernel_name = "emlab-sandbox"
 
 # Feedback shows the failing check's message, never the hidden-test source.
 c.GenerateFeedback.preprocessors = [

@@ -5,14 +5,22 @@ A hidden test cell in ``solutions/`` holds nothing but
     from emlab_grader import check
     check("03-old-faithful", "e_step", e_step)
 
-so how a verdict is reached can change (for example, judged outside the kernel)
-without touching any notebook.
+``check`` calls the student's function on every hidden case (:mod:`.cases`), with copies
+of the inputs, and
 
-``check`` calls the student's function on every case from :mod:`.cases`, with copies
-of the inputs, and raises ``AssertionError`` with a student-readable message on the
-first case that goes wrong: an exception, a modified input, or an output the judge
-rejects. Warnings and stderr from the student's code are swallowed, because nbgrader
-gives a test cell zero for any text on stderr.
+- records what it returned, as one display output of type :data:`.record.MIME`, so the
+  judge outside the kernel can reach the verdict that counts (``make autograde``);
+- raises ``HiddenCheckFailed`` with a student-readable message on the first case that
+  goes wrong: an exception, a modified input, an output no correct answer could give
+  (:mod:`.properties`), or (only where the trusted judge is importable, as when an
+  instructor runs the solution notebook or stock ``nbgrader autograde``) an output that
+  differs from the reference.
+
+Inside the grading sandbox the judge is not reachable: the kernel holds no reference
+implementation and no expected value.
+
+Warnings and stderr from the student's code are swallowed, because nbgrader gives a test
+cell zero for any text on stderr.
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ import warnings
 import numpy as np
 
 from .cases import cases_for
-from .judge import judge
+from .properties import property_problem
+from .record import MIME, encode
 
 __all__ = ["check", "HiddenCheckFailed"]
 
@@ -45,6 +54,25 @@ def _describe_exception(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (line {frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _trusted_judge():
+    """The reference judge where it is importable (never inside the grading sandbox)."""
+    try:
+        from emlab_judge.judge import judge
+    except ImportError:
+        return None
+    return judge
+
+
+def _publish(payload: dict) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display({MIME: payload, "text/plain": f"<record of {payload['function']}'s outputs>"}, raw=True)
 
 
 def check(assignment: str, function: str, func) -> None:
@@ -67,26 +95,39 @@ def check(assignment: str, function: str, func) -> None:
     __tracebackhide__ = True  # IPython: show the message, not the grader's frames
     if not callable(func):
         raise HiddenCheckFailed(f"{function} is not a function (got {type(func).__name__}).")
+    judge = _trusted_judge()
     cases = cases_for(assignment, function)
+    entries, first_problem = [], None
     for case in cases:
         given = copy.deepcopy(case.kwargs)
-        pristine = copy.deepcopy(case.kwargs)
         sink = io.StringIO()
         try:
             with warnings.catch_warnings(), contextlib.redirect_stderr(sink), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 output = func(**given)
         except Exception as exc:  # the student's code failed: report it, in words
-            raise HiddenCheckFailed(
-                f"{function} raised {_describe_exception(exc)} on hidden case '{case.label}'."
-            ) from None
-        for name, value in given.items():
-            if not _same(value, pristine[name]):
-                raise HiddenCheckFailed(
-                    f"{function} modified its argument {name!r} on hidden case '{case.label}'; "
-                    "a function must not change the arrays it is given (work on a copy)."
-                )
-        verdict = judge(assignment, function, pristine, output)
-        if not verdict.ok:
-            raise HiddenCheckFailed(f"{function}, hidden case '{case.label}': {verdict.message}")
-    print(f"{function}: all {len(cases)} hidden checks passed.")
+            error = _describe_exception(exc)
+            entries.append({"status": "raised", "error": error})
+            first_problem = first_problem or f"{function} raised {error} on hidden case '{case.label}'."
+            continue
+        modified = [name for name, value in given.items() if not _same(value, case.kwargs[name])]
+        if modified:
+            entries.append({"status": "modified", "modified": modified})
+            first_problem = first_problem or (
+                f"{function} modified its argument {modified[0]!r} on hidden case '{case.label}'; "
+                "a function must not change the arrays it is given (work on a copy).")
+            continue
+        entries.append({"status": "ok", "output": encode(output)})
+        problem = property_problem(assignment, function, case.kwargs, output)
+        if problem is None and judge is not None:
+            verdict = judge(assignment, function, case.kwargs, output)
+            problem = None if verdict.ok else verdict.message
+        if problem:
+            first_problem = first_problem or f"{function}, hidden case '{case.label}': {problem}"
+    _publish({"assignment": assignment, "function": function, "cases": entries})
+    if first_problem:
+        raise HiddenCheckFailed(first_problem)
+    if judge is not None:
+        print(f"{function}: all {len(cases)} hidden checks passed.")
+    else:
+        print(f"{function}: ran on all {len(cases)} hidden cases; the grader judges the results.")

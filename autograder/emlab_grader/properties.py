@@ -1,0 +1,107 @@
+"""Checks of a graded function's output that need no reference: shape, finiteness, rows
+of gamma summing to one, a symmetric covariance, one number for a log-likelihood.
+
+They run in the kernel (so the student sees the message in the notebook) and again in
+the judge outside it (so a notebook that hid a failure is caught). No expected value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["property_problem"]
+
+
+def _array(value, what):
+    from .record import Unrecorded  # local: keeps this module light to import
+
+    if isinstance(value, Unrecorded):
+        return None, f"{what} should be a numeric array; got {value.type_name}."
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None, f"{what} should be a numeric array; got {type(value).__name__}."
+    return arr, None
+
+
+def _shape(what, got, expected, meaning):
+    hint = " It looks transposed." if len(expected) == 2 and tuple(got) == tuple(reversed(expected)) else ""
+    return f"{what} has shape {tuple(got)}; expected {tuple(expected)} ({meaning}).{hint}"
+
+
+def _e_step(kw, out):
+    N, K = kw["X"].shape[0], kw["mu"].shape[0]
+    gamma, bad = _array(out, "e_step's result")
+    if bad:
+        return bad
+    if gamma.shape != (N, K):
+        return _shape("gamma", gamma.shape, (N, K), "one row per data point, one column per component")
+    if not np.all(np.isfinite(gamma)):
+        row = int(np.where(~np.all(np.isfinite(gamma), axis=1))[0][0])
+        return (f"gamma contains NaN or infinite values (row {row}). For a point far from every component "
+                "each density underflows to 0 and 0/0 gives NaN: work with log-densities and normalise "
+                "with the log-sum-exp trick (scipy.special.logsumexp).")
+    if np.any(gamma < -1e-8):
+        return "gamma has negative entries; responsibilities are probabilities."
+    sums = gamma.sum(axis=1)
+    if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
+        if np.allclose(gamma.sum(axis=0), 1.0, atol=1e-6):
+            return ("The columns of gamma sum to 1, not the rows: normalise each point's responsibilities "
+                    "over the components (sum over k), not over the points.")
+        i = int(np.argmax(np.abs(sums - 1)))
+        return (f"Each row of gamma should sum to 1 (a point's responsibilities are a probability "
+                f"distribution over the K components); row {i} sums to {sums[i]:.4g}.")
+    return None
+
+
+def _m_step(kw, out):
+    (N, D), K = kw["X"].shape, kw["gamma"].shape[1]
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        length = f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""
+        return f"m_step should return a tuple (mu, Sigma, pi); got {type(out).__name__}{length}."
+    for value, name, shape, meaning in [(out[0], "mu", (K, D), "one row per component"),
+                                        (out[1], "Sigma", (K, D, D), "one D x D covariance per component"),
+                                        (out[2], "pi", (K,), "one weight per component")]:
+        arr, bad = _array(value, f"m_step's {name}")
+        if bad:
+            return bad
+        if arr.shape != shape:
+            if name == "pi" and arr.size == K:
+                return f"pi has shape {arr.shape}; expected a flat array of shape ({K},)."
+            return _shape(name, arr.shape, shape, meaning)
+        if not np.all(np.isfinite(arr)):
+            return f"m_step's {name} contains NaN or infinite values."
+    Sigma = np.asarray(out[1], dtype=float)
+    if not np.allclose(Sigma, np.swapaxes(Sigma, 1, 2), rtol=1e-9, atol=1e-10):
+        return ("Sigma is not symmetric: each covariance is a sum of outer products "
+                "(x_n - mu_k)(x_n - mu_k)^T weighted by gamma[n, k].")
+    pi = np.asarray(out[2], dtype=float)
+    if not np.isclose(pi.sum(), 1.0, atol=1e-6):
+        return f"pi sums to {pi.sum():.4g}; the mixing weights must sum to 1 (divide N_k by N)."
+    return None
+
+
+def _loglik(kw, out):
+    arr, bad = _array(out, "loglik's result")
+    if bad:
+        return bad
+    if arr.ndim != 0 and arr.size != 1:
+        return (f"loglik should return one number (the sum over all points); got an array of "
+                f"shape {arr.shape}.")
+    if not np.isfinite(float(arr.reshape(()))):
+        return ("loglik returned -inf or NaN. For a point far from every component each density underflows "
+                "to 0 and log(0) = -inf: sum the log-densities with logsumexp instead.")
+    return None
+
+
+_CHECKS = {
+    ("03-old-faithful", "e_step"): _e_step,
+    ("03-old-faithful", "m_step"): _m_step,
+    ("03-old-faithful", "loglik"): _loglik,
+}
+
+
+def property_problem(assignment: str, function: str, kwargs: dict, output) -> str | None:
+    """What is wrong with ``output`` that any correct answer would not have, or None."""
+    check = _CHECKS.get((assignment, function))
+    return check(kwargs, output) if check else None

@@ -1,0 +1,338 @@
+"""Grade submissions one at a time, each in its own sandbox, with verdicts judged outside.
+
+For each ``autograder/submitted/<student>/<assignment>/``:
+
+1. :mod:`.preflight` checks and repairs every notebook against its source (a copy in a
+   staging folder; the student's file is never touched);
+2. real ``nbgrader autograde`` grades that one submission in a child process, with the
+   kernel in the sandbox of :mod:`.sandbox` and :class:`.execute.ResilientExecute`
+   surviving dead or hung kernels; the child has a wall-clock limit;
+3. :mod:`.verdicts` judges the recorded outputs against the reference, outside any kernel;
+   where nbgrader's score for a test cell differs, the gradebook gets the judge's score
+   and the submission is flagged;
+4. the autograded notebook gets the judge's messages (so feedback shows them) and loses
+   the raw records (kept in ``judge.json`` beside it).
+
+Nothing one submission does stops another from being graded: every failure becomes a
+one-line reason in the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from emlab_grader.record import MIME
+
+from .preflight import preflight
+from .sandbox import KERNEL_NAME, Limits, SandboxSpec, kernel_argv, sandbox_status, write_kernelspec
+from .verdicts import judge_notebook
+
+__all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook"]
+
+SLOT_UID_BASE = 61000
+
+
+@dataclass(frozen=True)
+class Course:
+    """Where the course lives. Paths follow autograder/nbgrader_config.py."""
+
+    root: Path
+
+    @property
+    def autograder(self) -> Path:
+        return Path(os.environ.get("EMLAB_AUTOGRADER_DIR", self.root / "autograder"))
+
+    @property
+    def submitted(self) -> Path:
+        return self.autograder / "submitted"
+
+    @property
+    def autograded(self) -> Path:
+        return self.autograder / "autograded"
+
+    @property
+    def staging(self) -> Path:
+        return self.autograder / ".staging"
+
+    @property
+    def db_url(self) -> str:
+        return os.environ.get("EMLAB_GRADEBOOK_URL", f"sqlite:///{self.autograder / 'gradebook.db'}")
+
+    def source_notebooks(self, assignment: str) -> list[Path]:
+        return sorted((self.root / "solutions" / assignment).glob("*.ipynb"))
+
+    def release_notebook(self, assignment: str, name: str) -> Path:
+        return self.root / "notebooks" / assignment / name
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env["JUPYTER_CONFIG_PATH"] = str(self.autograder)
+        env["EMLAB_COURSE_ROOT"] = str(self.root)
+        env["PYTHONPATH"] = os.pathsep.join([str(self.autograder), str(self.root)])
+        # nbgrader's gradebook runs `alembic` from PATH: this interpreter's bin first
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        env.update(extra)
+        return env
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    status: str = "graded"  # graded | ungradable | failed
+    score: float = 0.0
+    max_score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    sandboxed: bool = True
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def discover(course: Course, assignment: str | None = None, student: str | None = None) -> list[tuple[str, str]]:
+    """(student, assignment) pairs with a submission folder, sorted."""
+    pairs = []
+    if not course.submitted.is_dir():
+        return pairs
+    for sdir in sorted(p for p in course.submitted.iterdir() if p.is_dir()):
+        if student and sdir.name != student:
+            continue
+        for adir in sorted(p for p in sdir.iterdir() if p.is_dir()):
+            if assignment and adir.name != assignment:
+                continue
+            if (course.root / "solutions" / adir.name).is_dir():
+                pairs.append((sdir.name, adir.name))
+    return pairs
+
+
+def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None = None):
+    """Run ``python -m nbgrader ARGS`` in its own session; kill the whole group at the limit."""
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out, False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the group we started, by its leader's PID
+        out, _ = proc.communicate()
+        return proc.returncode, out, True
+
+
+def sync_gradebook(course: Course, assignments: list[str]) -> None:
+    """Put each assignment's grade cells in the gradebook (trusted: solutions/ only)."""
+    with tempfile.TemporaryDirectory(prefix="emlab-sync-") as tmp:
+        for assignment in assignments:
+            code, out, _ = _nbgrader(course, ["generate_assignment", assignment, "--force", "--log-level=WARN",
+                                              f"--CourseDirectory.release_directory={tmp}"], course.env())
+            if code != 0:
+                raise RuntimeError(f"could not register {assignment} in the gradebook:\n{out[-2000:]}")
+
+
+def _kill_uid(uid: int) -> int:
+    """SIGKILL every process left running as the sandbox's own uid, each by its PID."""
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid == uid:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return killed
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    if not path.exists():
+        return
+    for folder, dirs, files in os.walk(path):
+        for name in [folder, *(os.path.join(folder, f) for f in files + dirs)]:
+            try:
+                os.lchown(name, uid, gid)
+            except FileNotFoundError:
+                pass
+
+
+def _stage(course: Course, student: str, assignment: str, staging_root: Path, result: SubmissionResult) -> bool:
+    """Copy the submission, each notebook checked and repaired, into the staging folder."""
+    src_dir = course.submitted / student / assignment
+    dest = staging_root / student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    for extra in src_dir.iterdir():
+        if extra.is_file() and extra.suffix != ".ipynb" and extra.stat().st_size < 1_000_000:
+            shutil.copy2(extra, dest / extra.name)
+    any_gradable = False
+    for source_path in course.source_notebooks(assignment):
+        submitted = src_dir / source_path.name
+        if not submitted.exists():
+            result.reasons.append(f"{source_path.name}: not submitted")
+            continue
+        release = course.release_notebook(assignment, source_path.name)
+        if not release.exists():
+            raise FileNotFoundError(f"{release} is missing: run make release")
+        checked = preflight(submitted.read_bytes(), nbformat.read(release, as_version=4))
+        if not checked.gradable:
+            result.reasons.append(f"{source_path.name}: {checked.fatal}; nothing in it could be graded")
+            continue
+        result.reasons.extend(f"{source_path.name}: {r}" for r in checked.reasons)
+        nbformat.write(checked.notebook, dest / source_path.name)
+        any_gradable = True
+    return any_gradable
+
+
+def _apply_verdicts(course: Course, student: str, assignment: str, result: SubmissionResult) -> None:
+    """Judge each autograded notebook, correct the gradebook, annotate the notebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out_dir = course.autograded / student / assignment
+    judged = {}
+    with Gradebook(course.db_url) as gb:
+        for source_path in course.source_notebooks(assignment):
+            path = out_dir / source_path.name
+            if not path.exists():
+                continue
+            notebook_id = source_path.stem
+            nb = nbformat.read(path, as_version=4)
+            verdicts = judge_notebook(nb, nbformat.read(source_path, as_version=4))
+            by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+            records = {}
+            for v in verdicts:
+                try:
+                    grade = gb.find_grade(v.grade_id, notebook_id, assignment, student)
+                except MissingEntry:
+                    continue
+                notebook_score = grade.auto_score if grade.auto_score is not None else 0.0
+                if notebook_score != v.score:
+                    grade.auto_score = v.score
+                    gb.db.commit()
+                    if v.score < notebook_score:
+                        what = "; ".join(v.tampering) if v.tampering else "; ".join(v.messages)
+                        if v.tampering:
+                            result.flags.append(f"tampering suspected in {v.grade_id}: {what}")
+                        result.reasons.append(f"{v.grade_id}: notebook gave {notebook_score:g}, judge gave "
+                                              f"{v.score:g} ({what})")
+                    else:
+                        result.reasons.append(f"{v.grade_id}: notebook gave {notebook_score:g}, judge found the "
+                                              f"function correct and gave {v.score:g}")
+                elif v.tampering:
+                    result.flags.append(f"tampering suspected in {v.grade_id}: {'; '.join(v.tampering)}")
+                if v.messages:
+                    result.messages[v.grade_id] = v.messages
+                    if not v.passed and notebook_score == v.score:
+                        result.reasons.append(f"{v.grade_id}: {v.messages[0]}")
+                cell = by_id.get(v.grade_id)
+                if cell is None:
+                    continue
+                records[v.grade_id] = [o["data"][MIME] for o in cell.get("outputs", [])
+                                       if MIME in o.get("data", {})]
+                cell.outputs = [o for o in cell.get("outputs", []) if MIME not in o.get("data", {})]
+                shown = " ".join(str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error")
+                for message in v.messages if not v.passed else []:
+                    if message not in shown:
+                        cell.outputs.append(nbformat.v4.new_output(
+                            "error", ename="HiddenCheckFailed", evalue=message,
+                            traceback=[f"HiddenCheckFailed: {message}"]))
+            for index, cell in enumerate(nb.cells):
+                for o in cell.get("outputs", []):
+                    if o.get("ename") in {"KernelDied", "CellTimeoutError"} and o.get("evalue"):
+                        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                        result.reasons.append(f"cell {index + 1}{f' ({gid})' if gid else ''}: {o['evalue']}")
+            nbformat.write(nb, path)
+            judged[source_path.name] = {"verdicts": [asdict(v) for v in verdicts], "records": records}
+        try:
+            submission = gb.find_submission(assignment, student)
+            result.score, result.max_score = float(submission.score), float(submission.max_score)
+        except MissingEntry:
+            result.max_score = float(gb.find_assignment(assignment).max_score)
+    if out_dir.is_dir():
+        (out_dir / "judge.json").write_text(json.dumps(judged, indent=1, default=str))
+
+
+def _record_ungradable(course: Course, student: str, assignment: str, result: SubmissionResult) -> None:
+    """Nothing could be graded: the student is in the gradebook (no submission: score 0).
+    A grade from an earlier, readable version of the submission is kept, and said so."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_student(student)
+        result.max_score = float(gb.find_assignment(assignment).max_score)
+        try:
+            earlier = gb.find_submission(assignment, student)
+            result.score = float(earlier.score)
+            result.reasons.append(f"the grade of an earlier, readable version ({result.score:g}) is kept")
+        except MissingEntry:
+            pass
+
+
+def grade_submission(course: Course, student: str, assignment: str, *, slot: int = 0,
+                     limits: Limits | None = None) -> SubmissionResult:
+    """Grade one submission; never raises for anything the submission did."""
+    limits = limits or Limits.from_env()
+    started = time.monotonic()
+    result = SubmissionResult(student, assignment)
+    sandboxed, why = sandbox_status()
+    result.sandboxed = sandboxed
+    if not sandboxed:
+        result.flags.append(f"UNSANDBOXED: {why}")
+    uid = SLOT_UID_BASE + slot if os.geteuid() == 0 else None
+    work = Path(tempfile.mkdtemp(prefix=f"emlab-grade-{slot}-"))
+    staging_root = course.staging / f"slot-{slot}"
+    try:
+        shutil.rmtree(staging_root, ignore_errors=True)
+        if not _stage(course, student, assignment, staging_root, result):
+            result.status = "ungradable"
+            _record_ungradable(course, student, assignment, result)
+            return result  # (the finally clause below still cleans up)
+        runtime = work / "runtime"
+        runtime.mkdir(mode=0o755)
+        if uid is not None:
+            os.chown(runtime, uid, uid)
+        workdir = course.autograded / student / assignment
+        argv = kernel_argv(SandboxSpec(course.root, workdir, runtime, uid=uid,
+                                       secrets=(course.staging, course.submitted)), limits, sandboxed=sandboxed)
+        data_dir = work / "jupyter-data"
+        write_kernelspec(data_dir, argv)
+        env = course.env(JUPYTER_DATA_DIR=str(data_dir), JUPYTER_RUNTIME_DIR=str(work / "client-runtime"),
+                         IPYTHONDIR=str(work / "ipython"), MPLCONFIGDIR=str(work / "mpl"),
+                         EMLAB_HARNESS="1", EMLAB_SANDBOX_RUNTIME=str(runtime),
+                         EMLAB_SANDBOX_UID=str(uid) if uid is not None else "")
+        args = ["autograde", assignment, f"--student={student}", "--force",
+                f"--CourseDirectory.submitted_directory={os.path.relpath(staging_root, course.root)}"]
+        code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall)
+        if uid is not None:
+            _kill_uid(uid)
+            _chown_tree(workdir, os.geteuid(), os.getegid())
+        if timed_out:
+            result.status = "failed"
+            result.reasons.append(f"grading ran past the {limits.wall} s wall-clock limit and was stopped")
+        elif code != 0:
+            result.status = "failed"
+            tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-3:]
+            result.reasons.append("nbgrader could not grade it: " + (" | ".join(tail) or log[-300:]))
+        _apply_verdicts(course, student, assignment, result)
+    except Exception as exc:  # a harness failure on one submission never stops the batch
+        result.status = "failed"
+        result.reasons.append(f"grading error: {type(exc).__name__}: {exc}")
+    finally:
+        if uid is not None:
+            _kill_uid(uid)
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(staging_root, ignore_errors=True)
+        result.seconds = round(time.monotonic() - started, 2)
+    return result

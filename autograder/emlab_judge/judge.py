@@ -1,0 +1,143 @@
+"""Compare a student's output with the reference and explain any difference in words.
+
+Trusted code: it computes the reference on the case's inputs and never calls the
+student's function. First the checks any correct answer passes
+(:func:`emlab_grader.properties.property_problem`), then the comparison with the
+reference, where a difference that matches a known mistake is named ("Sigma is divided
+by N; each covariance divides by its own N_k") without revealing the expected values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from emlab_grader.properties import property_problem
+
+from . import reference as ref
+
+__all__ = ["Verdict", "judge", "RTOL", "ATOL"]
+
+RTOL = 1e-6
+ATOL = 1e-8
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    message: str = ""
+
+
+def _close(a, b) -> bool:
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=False))
+
+
+def _first_match(value, candidates):
+    for message, make in candidates:
+        try:
+            if _close(value, make()):
+                return message
+        except Exception:  # a candidate that cannot be formed on these inputs
+            continue
+    return None
+
+
+def _max_diff(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
+
+
+def _e_step(kw, out):
+    X, mu, Sigma, pi = kw["X"], kw["mu"], kw["Sigma"], kw["pi"]
+    gamma = np.asarray(out, dtype=float)
+    expected = ref.e_step(X, mu, Sigma, pi)
+    if _close(gamma, expected):
+        return None
+
+    def normalised(logits):
+        return np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
+
+    lg = ref.log_gaussian(X, mu, Sigma)
+    logdet = np.array([np.linalg.slogdet(S)[1] for S in Sigma])
+    return _first_match(gamma, [
+        ("Your responsibilities ignore the mixing weights: multiply each density by pi_k before normalising.",
+         lambda: normalised(lg)),
+        ("Your responsibilities leave out the determinant factor |Sigma_k|^(-1/2) of the Gaussian density; "
+         "it differs between components and does not cancel.",
+         lambda: normalised(lg + 0.5 * logdet[None, :] + np.log(pi)[None, :])),
+        ("Your responsibilities are hard 0/1 assignments; EM's E step keeps the soft posterior probabilities.",
+         lambda: np.eye(len(pi))[np.argmax(expected, axis=1)]),
+    ]) or (f"gamma differs from the correct responsibilities by up to {_max_diff(gamma, expected):.3g}. "
+           "Check the Gaussian density (the inverse covariance in the exponent, |Sigma_k| under the square "
+           "root, (2 pi)^(D/2)) and the weighting by pi_k.")
+
+
+def _m_step(kw, out):
+    X, gamma = kw["X"], kw["gamma"]
+    N, K = X.shape[0], gamma.shape[1]
+    mu, Sigma, pi = (np.asarray(a, dtype=float) for a in out)
+    mu_e, Sigma_e, pi_e = ref.m_step(X, gamma)
+    Nk = gamma.sum(axis=0)
+    if not _close(mu, mu_e):
+        return _first_match(mu, [
+            ("mu is divided by N; each mean divides by its own N_k = sum_n gamma[n, k].", lambda: (gamma.T @ X) / N),
+            ("mu ignores the responsibilities: each mean is a gamma-weighted average of the points.",
+             lambda: np.repeat(X.mean(axis=0, keepdims=True), K, axis=0)),
+        ]) or (f"mu differs from the weighted means by up to {_max_diff(mu, mu_e):.3g}: "
+               "mu_k = sum_n gamma[n, k] x_n / N_k.")
+    if not _close(Sigma, Sigma_e):
+        diff = X[None, :, :] - mu_e[:, None, :]
+        return _first_match(Sigma, [
+            ("Sigma is divided by N; each covariance divides by its own N_k.",
+             lambda: Sigma_e * (Nk / N)[:, None, None]),
+            ("Sigma is divided by N_k - 1; the maximum-likelihood estimate divides by N_k.",
+             lambda: Sigma_e * (Nk / (Nk - 1))[:, None, None]),
+            ("Sigma ignores the responsibilities: weight each outer product by gamma[n, k].",
+             lambda: np.einsum("kni,knj->kij", diff, diff) / Nk[:, None, None]),
+            ("Sigma only holds variances (diagonal); the model has full covariances.",
+             lambda: np.stack([np.diag(np.diag(S)) for S in Sigma_e])),
+            ("Sigma uses the responsibilities squared; weight each outer product by gamma[n, k] once.",
+             lambda: np.einsum("nk,kni,knj->kij", gamma ** 2, diff, diff) / Nk[:, None, None]),
+        ]) or (f"Sigma differs from the weighted covariances by up to {_max_diff(Sigma, Sigma_e):.3g}: "
+               "Sigma_k = sum_n gamma[n, k] (x_n - mu_k)(x_n - mu_k)^T / N_k, with the new mu_k.")
+    if not _close(pi, pi_e):
+        return _first_match(pi, [
+            ("pi is uniform; each weight is the component's share N_k / N of the points.",
+             lambda: np.full(K, 1.0 / K)),
+        ]) or f"pi differs from N_k / N by up to {_max_diff(pi, pi_e):.3g}."
+    return None
+
+
+def _loglik(kw, out):
+    X, mu, Sigma, pi = kw["X"], kw["mu"], kw["Sigma"], kw["pi"]
+    value = float(np.asarray(out, dtype=float).reshape(()))
+    expected = ref.loglik(X, mu, Sigma, pi)
+    if np.isclose(value, expected, rtol=RTOL, atol=ATOL):
+        return None
+    lg = ref.log_gaussian(X, mu, Sigma)
+    return _first_match(value, [
+        ("loglik is the mean over points; the log-likelihood is the sum.", lambda: expected / X.shape[0]),
+        ("loglik ignores the mixing weights pi_k.", lambda: float(np.sum(logsumexp(lg, axis=1)))),
+        ("loglik puts the log inside the sum over components (sum_k pi_k log N); the log-likelihood is "
+         "sum_n log sum_k pi_k N(x_n | mu_k, Sigma_k).", lambda: float(np.sum(pi[None, :] * lg))),
+        ("loglik is the negative log-likelihood; return log p(X), not -log p(X).", lambda: -expected),
+    ]) or (f"loglik differs from the log-likelihood (relative difference "
+           f"{abs(value - expected) / abs(expected):.3g}). It is sum_n log sum_k pi_k N(x_n | mu_k, Sigma_k).")
+
+
+_COMPARE = {
+    ("03-old-faithful", "e_step"): _e_step,
+    ("03-old-faithful", "m_step"): _m_step,
+    ("03-old-faithful", "loglik"): _loglik,
+}
+
+
+def judge(assignment: str, function: str, kwargs: dict, output) -> Verdict:
+    """The verdict on one output of one graded function for one case's inputs."""
+    problem = property_problem(assignment, function, kwargs, output)
+    if problem is None:
+        problem = _COMPARE[(assignment, function)](kwargs, output)
+    return Verdict(problem is None, problem or "")

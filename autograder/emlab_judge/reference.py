@@ -1,0 +1,105 @@
+"""Reference implementations for lab 03 (Old Faithful), instructor side only.
+
+Written independently of the notebook's solution cells: vectorised over points and
+components, computed in the log domain through a Cholesky factor of each covariance,
+so that a point far from every component gives finite log-densities and well-defined
+responsibilities instead of 0/0.
+
+Shapes follow scikit-learn's ``sklearn.mixture``: N points, D features, K components.
+
+    X      (N, D)     data
+    mu     (K, D)     component means
+    Sigma  (K, D, D)  component covariances (symmetric positive definite)
+    pi     (K,)       mixing weights, non-negative, summing to 1
+    gamma  (N, K)     responsibilities, rows summing to 1
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import solve_triangular
+from scipy.special import logsumexp
+
+__all__ = ["log_gaussian", "log_joint", "e_step", "m_step", "loglik", "fit_em"]
+
+
+def log_gaussian(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+    """log N(x_n | mu_k, Sigma_k) for every point and component.
+
+    Parameters
+    ----------
+    X : (N, D) array; mu : (K, D) array; Sigma : (K, D, D) array.
+
+    Returns
+    -------
+    (N, K) array of log-densities (natural log).
+    """
+    X = np.asarray(X, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    Sigma = np.asarray(Sigma, dtype=float)
+    N, D = X.shape
+    K = mu.shape[0]
+    out = np.empty((N, K))
+    for k in range(K):  # K is small; each step is vectorised over the N points
+        L = np.linalg.cholesky(Sigma[k])
+        y = solve_triangular(L, (X - mu[k]).T, lower=True)  # (D, N)
+        log_det = 2.0 * np.sum(np.log(np.diag(L)))
+        out[:, k] = -0.5 * (D * np.log(2.0 * np.pi) + log_det + np.sum(y * y, axis=0))
+    return out
+
+
+def log_joint(X, mu, Sigma, pi) -> np.ndarray:
+    """log pi_k + log N(x_n | mu_k, Sigma_k), shape (N, K). A zero weight gives -inf."""
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(np.asarray(pi, dtype=float))
+    return log_gaussian(X, mu, Sigma) + log_pi[None, :]
+
+
+def e_step(X, mu, Sigma, pi) -> np.ndarray:
+    """Responsibilities gamma[n, k] = p(z_n = k | x_n), shape (N, K), rows sum to 1."""
+    lj = log_joint(X, mu, Sigma, pi)
+    return np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
+
+
+def m_step(X, gamma):
+    """Maximum-likelihood parameters given responsibilities.
+
+    Returns
+    -------
+    mu : (K, D); Sigma : (K, D, D), each divided by N_k = sum_n gamma[n, k]; pi : (K,).
+    """
+    X = np.asarray(X, dtype=float)
+    gamma = np.asarray(gamma, dtype=float)
+    N = X.shape[0]
+    Nk = gamma.sum(axis=0)  # (K,)
+    mu = (gamma.T @ X) / Nk[:, None]  # (K, D)
+    diff = X[None, :, :] - mu[:, None, :]  # (K, N, D)
+    Sigma = np.einsum("nk,kni,knj->kij", gamma, diff, diff) / Nk[:, None, None]
+    pi = Nk / N
+    return mu, Sigma, pi
+
+
+def loglik(X, mu, Sigma, pi) -> float:
+    """Incomplete-data log-likelihood sum_n log sum_k pi_k N(x_n | mu_k, Sigma_k)."""
+    return float(np.sum(logsumexp(log_joint(X, mu, Sigma, pi), axis=1)))
+
+
+def fit_em(X, mu, Sigma, pi, *, n_iter: int = 100, tol: float | None = None):
+    """Run EM from the given start.
+
+    Each iteration is one E step followed by one M step. With ``tol`` set, stop after
+    the first iteration whose increase in log-likelihood is below ``tol``.
+
+    Returns
+    -------
+    (mu, Sigma, pi) after the last iteration, and the list of log-likelihoods
+    [l(theta_0), l(theta_1), ...] with one entry per parameter set visited.
+    """
+    mu, Sigma, pi = (np.array(a, dtype=float) for a in (mu, Sigma, pi))
+    history = [loglik(X, mu, Sigma, pi)]
+    for _ in range(n_iter):
+        mu, Sigma, pi = m_step(X, e_step(X, mu, Sigma, pi))
+        history.append(loglik(X, mu, Sigma, pi))
+        if tol is not None and history[-1] - history[-2] < tol:
+            break
+    return (mu, Sigma, pi), history
