@@ -3,7 +3,8 @@
 #   make lab        JupyterLab on the labs (sets up .venv from the lock first)
 #   make test       the whole test suite (same set-up first)
 #   make release    regenerate notebooks/ (student release) from solutions/ with nbgrader
-#   make autograde  [ASSIGNMENT=id] [STUDENT=id]  grade autograder/submitted/
+#   make autograde  [ASSIGNMENT=id] [STUDENT=id] [JOBS=n]  grade autograder/submitted/ in the
+#                   sandbox, verdicts judged outside the kernel; report in autograder/report/
 #   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests
 #   make grades     autograder/grades.csv (nbgrader's export columns)
 #   make clean      remove generated state (venv kept; `make distclean` removes it too)
@@ -27,9 +28,10 @@ ASSIGNMENT ?=
 STUDENT ?=
 NBGRADER := $(BIN)/python -m nbgrader
 student_flag := $(if $(STUDENT),--student=$(STUDENT),)
+JOBS ?=
 targets := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(ASSIGNMENTS))
 
-.PHONY: lab test release autograde feedback grades gradebook-sync clean distclean venv
+.PHONY: lab test release autograde feedback grades student-bundle system-deps clean distclean venv
 
 venv: $(READY)
 
@@ -51,7 +53,20 @@ lab: $(READY)
 # Unit tests, the grading banks (real nbgrader autograde), the release check, and nbval on
 # every source notebook (stored outputs compared), on both cores. Jupyter, IPython and
 # matplotlib state goes to a temporary folder, never $HOME.
-test: $(READY)
+# System packages the tests need: bubblewrap for the grading sandbox. Installed with apt
+# when missing and running as root; otherwise the command to run is printed.
+SYSTEM_PACKAGES := bwrap:bubblewrap prlimit:util-linux setpriv:util-linux
+system-deps:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "!! missing system packages:$$missing (as root: apt-get install$$missing)"; fi; \
+	fi
+
+test: $(READY) system-deps
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	export JUPYTER_CONFIG_DIR=$$tmp/config JUPYTER_DATA_DIR=$$tmp/data \
 	  JUPYTER_RUNTIME_DIR=$$tmp/runtime IPYTHONDIR=$$tmp/ipython MPLCONFIGDIR=$$tmp/matplotlib; \
@@ -62,20 +77,14 @@ release: $(READY)
 	@for a in $(targets); do \
 	  $(NBGRADER) generate_assignment "$$a" --force --log-level=WARN || exit 1; \
 	done
+	@$(BIN)/python -m autograder.readme_figures
 	@echo "released: $(targets) -> notebooks/"
 
-# autograde needs the assignments and their grade cells in the gradebook; sync them from
-# solutions/ without touching the committed release in notebooks/.
-gradebook-sync: $(READY)
-	@for a in $(targets); do \
-	  $(NBGRADER) generate_assignment "$$a" --force --log-level=WARN \
-	    --CourseDirectory.release_directory=autograder/.sync-release || exit 1; \
-	done
-
-autograde: gradebook-sync
-	@for a in $(targets); do \
-	  $(NBGRADER) autograde "$$a" $(student_flag) --force || exit 1; \
-	done
+# The grading harness (autograder/emlab_judge): each submission checked and repaired,
+# graded by nbgrader with its kernel in a bubblewrap sandbox, judged outside the kernel.
+autograde: $(READY)
+	$(BIN)/python -m emlab_judge autograde $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT)) \
+	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(JOBS),--jobs=$(JOBS))
 
 feedback: $(READY)
 	@for a in $(targets); do \
@@ -86,9 +95,13 @@ grades: $(READY)
 	$(NBGRADER) export --to autograder/grades.csv
 	@echo "wrote autograder/grades.csv"
 
+# The zip students get: release notebooks, data, emlab/, environment files, a README.
+student-bundle: $(READY)
+	$(BIN)/python -m autograder.student_bundle --out dist/emlab-student.zip
+
 clean:
-	rm -rf autograder/gradebook.db autograder/autograded autograder/feedback \
-	  autograder/.sync-release autograder/grades.csv test-artifacts .pytest_cache
+	rm -rf autograder/gradebook.db autograder/autograded autograder/feedback autograder/report \
+	  autograder/.staging autograder/grades.csv test-artifacts dist .pytest_cache
 	find . -path ./.venv -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -prune -exec rm -rf {} +
 
 distclean: clean

@@ -6,10 +6,17 @@ mistakes in words.
 
 Modules
 -------
-emlab.data      load_faithful(): the Old Faithful data, checked against its checksum
-emlab.plotting  covariance ellipses, responsibility colours, EM-history figures
-emlab.em        run_em(): an EM loop that calls the functions you write
-emlab.checks    visible checks for each lab's exercises
+emlab.data      load_faithful(): the Old Faithful data, checked against its checksum;
+                standardise()
+emlab.plotting  covariance_ellipse(), responsibility_colours(), plot_gmm_state(),
+                gmm_legend_handles(), plot_loglik_history(); LAB_RC (readable font sizes)
+emlab.em        run_em(): an EM loop that calls the functions you write, returning an
+                EMHistory; kmeans_init(): a seeded k-means start
+emlab.checks    visible checks for each lab's exercises: check_e_step(), check_m_step(),
+                check_loglik(), check_monotone()
+
+Shapes everywhere (as in scikit-learn's sklearn.mixture): N points, D features,
+K components; X (N, D), mu (K, D), Sigma (K, D, D), pi (K,), gamma (N, K).
 """
 
 __version__ = "0.1.0"

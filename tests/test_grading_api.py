@@ -12,7 +12,7 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from emlab_grader import HiddenCheckFailed, check
-from emlab_grader import reference as ref
+from emlab_judge import reference as ref
 from emlab_grader.cases import FUNCTIONS, cases_for
 
 LAB = "03-old-faithful"

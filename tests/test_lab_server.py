@@ -77,7 +77,10 @@ def test_make_lab_serves_the_labs_with_nbgrader(lab_server):
                                   page, re.S).group(1))
     names = {ext["name"] for ext in config.get("federated_extensions", [])}
     assert "@jupyter/nbgrader" in names, f"nbgrader's JupyterLab extension is not loaded: {sorted(names)}"
-    assert config["defaultUrl"].endswith("notebooks/03-old-faithful/old_faithful.ipynb")
+    # the server's root is the course (formgrader needs it) and the browser opens the lab
+    root = urllib.request.urlopen(f"{base}/?token={token}", timeout=10)
+    assert root.geturl().split("?")[0].endswith("/lab/tree/notebooks/03-old-faithful/old_faithful.ipynb"), \
+        root.geturl()
 
     # nbgrader's server extensions answer, with this course's configuration
     status, _ = get(f"{base}/formgrader?token={token}")

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from emlab.data import load_faithful, standardise
-from emlab_grader import reference as ref
+from emlab_judge import reference as ref
 
 LAB_START = (np.array([[-1.0, 1.0], [1.0, -1.0]]), np.array([np.eye(2), np.eye(2)]), np.array([0.5, 0.5]))
 

@@ -85,3 +85,13 @@ def test_source_notebook_structure(path):
                 f"function of that name; defines {funcs}")
         if meta.get("grade"):
             assert meta.get("points", 0) > 0, f"{path.name}: grade cell {meta['grade_id']} has no points"
+
+
+def test_readme_figures_are_the_labs_own():
+    from autograder.readme_figures import FIGURES, figure_bytes
+    for name, (notebook, grade_id) in FIGURES.items():
+        path = REPO / "notebooks" / "figures" / name
+        assert path.exists(), f"{path.relative_to(REPO)} is missing: run make release"
+        assert path.read_bytes() == figure_bytes(REPO / notebook, grade_id), (
+            f"{path.relative_to(REPO)} differs from the notebook's figure: run make release")
+    assert "notebooks/figures/lab03_em_panel.png" in (REPO / "README.md").read_text()

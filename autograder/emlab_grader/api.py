@@ -9,7 +9,8 @@ A hidden test cell in ``solutions/`` holds nothing but
 of the inputs, and
 
 - records what it returned, as one display output of type :data:`.record.MIME`, so the
-  judge outside the kernel can reach the verdict that counts (``make autograde``);
+  judge outside the kernel can reach the verdict that counts (``make autograde`` sets
+  EMLAB_RECORD=1 for the kernels it starts);
 - raises ``HiddenCheckFailed`` with a student-readable message on the first case that
   goes wrong: an exception, a modified input, an output no correct answer could give
   (:mod:`.properties`), or (only where the trusted judge is importable, as when an
@@ -28,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import os
 import traceback
 import warnings
 
@@ -66,6 +68,10 @@ def _trusted_judge():
 
 
 def _publish(payload: dict) -> None:
+    """Show the record, only while graded by the harness (EMLAB_RECORD=1): a notebook run
+    anywhere else keeps no record in its outputs."""
+    if os.environ.get("EMLAB_RECORD") != "1":
+        return
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -105,7 +111,7 @@ def check(assignment: str, function: str, func) -> None:
             with warnings.catch_warnings(), contextlib.redirect_stderr(sink), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 output = func(**given)
-        except Exception as exc:  # the student's code failed: report it, in words
+        except (Exception, SystemExit) as exc:  # the student's code failed: report it, in words
             error = _describe_exception(exc)
             entries.append({"status": "raised", "error": error})
             first_problem = first_problem or f"{function} raised {error} on hidden case '{case.label}'."

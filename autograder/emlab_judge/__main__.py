@@ -8,7 +8,10 @@ autograder/report/. Exit status 0 whenever grading ran, whatever the submissions
 from __future__ import annotations
 
 import argparse
+import os
+import queue
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tqdm import tqdm
@@ -26,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--assignment", default=None)
     grade.add_argument("--student", default=None)
     grade.add_argument("--root", default=str(Path(__file__).resolve().parents[2]), help="course root")
+    grade.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or os.cpu_count() or 1),
+                       help="submissions graded at once (default: JOBS or the number of cores)")
     args = parser.parse_args(argv)
 
     course = Course(Path(args.root).resolve())
@@ -37,11 +42,24 @@ def main(argv: list[str] | None = None) -> int:
     if not sandboxed:
         print(f"\n*** UNSANDBOXED: {why}. Student code will run without the sandbox. ***\n", file=sys.stderr)
     sync_gradebook(course, sorted({a for _, a in pairs}))
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(max(1, args.jobs)):
+        slots.put(slot)
+
+    def grade(pair):
+        slot = slots.get()  # each slot has its own staging folder and sandbox uid
+        try:
+            return grade_submission(course, *pair, slot=slot)
+        finally:
+            slots.put(slot)
+
     results = []
-    with tqdm(pairs, unit="submission", desc="grading", file=sys.stderr) as bar:
-        for student, assignment in bar:
-            bar.set_postfix_str(f"{student}/{assignment}")
-            results.append(grade_submission(course, student, assignment))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool, \
+            tqdm(total=len(pairs), unit="submission", desc="grading", file=sys.stderr) as bar:
+        for result in pool.map(grade, pairs):
+            results.append(result)
+            bar.set_postfix_str(f"{result.student}/{result.assignment}")
+            bar.update()
     report = write_report(results, course.autograder / "report")
     flagged = sum(1 for r in results if any(not f.startswith("UNSANDBOXED") for f in r.flags))
     failed = sum(1 for r in results if r.status != "graded")

@@ -5,21 +5,32 @@ or CPU limit) or when a cell ignores the interrupt sent at its time limit. Here 
 offending cell gets an error output that says what happened, the kernel is restarted,
 the cells before it are run again (their outputs kept as they were), and grading goes
 on with the next cell: only what depended on that cell is lost.
+
+:class:`TruncateOutput` cuts outputs that nbgrader's line-based LimitOutput lets through
+(one 100 MB line), so a flood never reaches the gradebook's notebook or the feedback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import sys
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-__all__ = ["ResilientExecute"]
+__all__ = ["ResilientExecute", "TruncateOutput", "CELL_MARKER", "source_digest"]
 
 RESPONSIVE_WITHIN = 5.0  # seconds a kernel has to answer after a timed-out cell
+CELL_MARKER = "EMLAB-CELL-START"
+
+
+def source_digest(source: str) -> str:
+    """A short fingerprint of a cell's source, stable across nbgrader's copies."""
+    return hashlib.sha1(source.strip().encode()).hexdigest()[:16]
 
 
 def _error(cell: NotebookNode, ename: str, message: str) -> None:
@@ -41,6 +52,9 @@ class ResilientExecute(Execute):
         super().__init__(*args, **kwargs)
 
     def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            # for the harness: which cell was running if this whole process has to be killed
+            print(f"{CELL_MARKER} {source_digest(cell.source)}", file=sys.stderr, flush=True)
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -90,6 +104,12 @@ class ResilientExecute(Execute):
         self.log.warning("Restarting the kernel after cell %d and replaying the cells before it", index)
         if self.kc is not None:
             await ensure_async(self.kc.stop_channels())
+        # a fork bomb's children hold the sandbox's process quota: clear them all first
+        if hasattr(self.km, "kill_sandbox_processes"):
+            for _ in range(3):
+                if not self.km.kill_sandbox_processes():
+                    break
+                await asyncio.sleep(0.2)
         await ensure_async(self.km.restart_kernel(now=True))
         await self.async_start_new_kernel_client()
         for previous in self.nb.cells[:index]:
@@ -100,3 +120,24 @@ class ResilientExecute(Execute):
             # outputs of the replay are discarded: the cell keeps those of its first run
             if not await self._async_run_quietly(previous.source, self.timeout or 60):
                 break
+
+
+class TruncateOutput(NbGraderPreprocessor):
+    """Cut any text output longer than ``max_chars`` (nbgrader's LimitOutput counts lines,
+    so a single 100 MB line passes it), keeping the head and saying how much was cut."""
+
+    max_chars = 20_000
+    marker = "... output truncated by the grader"
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        for output in cell.get("outputs", []):
+            fields = [("text", output)] if output.get("output_type") == "stream" else [
+                (key, output.get("data", {})) for key in ("text/plain", "text/html")
+                if key in output.get("data", {})]
+            for key, holder in fields:
+                text = holder[key] if isinstance(holder[key], str) else "".join(holder[key])
+                if len(text) > self.max_chars:
+                    holder[key] = (text[: self.max_chars] + f"\n{self.marker} ({len(text) / 1e6:.1f} MB in all) ...\n")
+        return cell, resources

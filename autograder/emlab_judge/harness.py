@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,12 +36,13 @@ import nbformat
 from emlab_grader.record import MIME
 
 from .preflight import preflight
-from .sandbox import KERNEL_NAME, Limits, SandboxSpec, kernel_argv, sandbox_status, write_kernelspec
+from .sandbox import Limits, SandboxSpec, kernel_argv, kill_uid, sandbox_status, write_kernelspec
 from .verdicts import judge_notebook
 
 __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook"]
 
 SLOT_UID_BASE = 61000
+_GRADEBOOK_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class SubmissionResult:
     reasons: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     messages: dict[str, list[str]] = field(default_factory=dict)
+    cells: dict[str, float] = field(default_factory=dict)  # grade_id -> points earned
     sandboxed: bool = True
     seconds: float = 0.0
 
@@ -143,19 +146,49 @@ def sync_gradebook(course: Course, assignments: list[str]) -> None:
                 raise RuntimeError(f"could not register {assignment} in the gradebook:\n{out[-2000:]}")
 
 
-def _kill_uid(uid: int) -> int:
-    """SIGKILL every process left running as the sandbox's own uid, each by its PID."""
-    killed = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid == uid:
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return killed
+MAX_SKIPPED_CELLS = 2
+
+
+def _settle_uid(uid: int, wait: float = 3.0) -> int:
+    """Give the kernel a moment to exit on its own, then kill what is left of the sandbox's
+    processes; return how many had to be killed."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if not any(e.name.isdigit() and _owned_by(e, uid) for e in Path("/proc").iterdir()):
+            return 0
+        time.sleep(0.1)
+    return kill_uid(uid)
+
+
+def _owned_by(entry: Path, uid: int) -> bool:
+    try:
+        return entry.stat().st_uid == uid
+    except FileNotFoundError:
+        return False
+
+
+def _last_started_cell(log: str) -> str | None:
+    from .execute import CELL_MARKER
+
+    marks = [line.split()[-1] for line in log.splitlines() if line.startswith(CELL_MARKER)]
+    return marks[-1] if marks else None
+
+
+def _neutralise(folder: Path, digest: str, what: str) -> bool:
+    """Replace the staged cell whose source has ``digest`` by one that raises an error."""
+    from .execute import source_digest
+
+    for path in folder.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and source_digest(cell.source) == digest:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
+                    return False  # a locked cell comes back from the gradebook anyway
+                cell.source = (f"raise RuntimeError('The grader skipped this cell: while it ran, the grading run "
+                               f"{what}.')")
+                nbformat.write(nb, path)
+                return True
+    return False
 
 
 def _chown_tree(path: Path, uid: int, gid: int) -> None:
@@ -194,6 +227,33 @@ def _stage(course: Course, student: str, assignment: str, staging_root: Path, re
         nbformat.write(checked.notebook, dest / source_path.name)
         any_gradable = True
     return any_gradable
+
+
+_INCIDENTS = {
+    "KernelDied": None, "CellTimeoutError": None,
+    "MemoryError": "ran out of memory (the sandbox's limit)",
+    "BlockingIOError": "could not start more processes (the sandbox's process limit: a fork bomb?)",
+}
+
+
+def _incidents(nb) -> list[str]:
+    """One line for each cell that hit a limit: a dead or hung kernel, memory, processes,
+    an output flood."""
+    from .execute import TruncateOutput
+
+    lines = []
+    for index, cell in enumerate(nb.cells):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        where = f"cell {index + 1}{f' ({gid})' if gid else ''}"
+        for o in cell.get("outputs", []):
+            ename = o.get("ename")
+            if ename in _INCIDENTS:
+                lines.append(f"{where}: {_INCIDENTS[ename] or o.get('evalue') or 'ran past the time limit and was interrupted'}")
+            text = o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", "")
+            if isinstance(text, str) and TruncateOutput.marker in text:
+                lines.append(f"{where}: output truncated (the cell printed more than "
+                             f"{TruncateOutput.max_chars // 1000} kB)")
+    return list(dict.fromkeys(lines))
 
 
 def _apply_verdicts(course: Course, student: str, assignment: str, result: SubmissionResult) -> None:
@@ -248,16 +308,15 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
                         cell.outputs.append(nbformat.v4.new_output(
                             "error", ename="HiddenCheckFailed", evalue=message,
                             traceback=[f"HiddenCheckFailed: {message}"]))
-            for index, cell in enumerate(nb.cells):
-                for o in cell.get("outputs", []):
-                    if o.get("ename") in {"KernelDied", "CellTimeoutError"} and o.get("evalue"):
-                        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                        result.reasons.append(f"cell {index + 1}{f' ({gid})' if gid else ''}: {o['evalue']}")
+            result.reasons.extend(_incidents(nb))
             nbformat.write(nb, path)
             judged[source_path.name] = {"verdicts": [asdict(v) for v in verdicts], "records": records}
         try:
             submission = gb.find_submission(assignment, student)
             result.score, result.max_score = float(submission.score), float(submission.max_score)
+            for nb_sub in submission.notebooks:
+                for grade in nb_sub.grades:
+                    result.cells[grade.name] = float(grade.score)
         except MissingEntry:
             result.max_score = float(gb.find_assignment(assignment).max_score)
     if out_dir.is_dir():
@@ -304,34 +363,52 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
         if uid is not None:
             os.chown(runtime, uid, uid)
         workdir = course.autograded / student / assignment
+        hide = tuple(Path(p) for p in os.environ.get("EMLAB_SANDBOX_HIDE", "").split(os.pathsep) if p)
         argv = kernel_argv(SandboxSpec(course.root, workdir, runtime, uid=uid,
-                                       secrets=(course.staging, course.submitted)), limits, sandboxed=sandboxed)
+                                       secrets=(course.staging, course.submitted, *hide)),
+                           limits, sandboxed=sandboxed)
         data_dir = work / "jupyter-data"
         write_kernelspec(data_dir, argv)
         env = course.env(JUPYTER_DATA_DIR=str(data_dir), JUPYTER_RUNTIME_DIR=str(work / "client-runtime"),
                          IPYTHONDIR=str(work / "ipython"), MPLCONFIGDIR=str(work / "mpl"),
-                         EMLAB_HARNESS="1", EMLAB_SANDBOX_RUNTIME=str(runtime),
+                         EMLAB_HARNESS="1", EMLAB_RECORD="1", EMLAB_SANDBOX_RUNTIME=str(runtime),
                          EMLAB_SANDBOX_UID=str(uid) if uid is not None else "")
         args = ["autograde", assignment, f"--student={student}", "--force",
                 f"--CourseDirectory.submitted_directory={os.path.relpath(staging_root, course.root)}"]
-        code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall)
-        if uid is not None:
-            _kill_uid(uid)
-            _chown_tree(workdir, os.geteuid(), os.getegid())
-        if timed_out:
+        skipped: set[str] = set()
+        for attempt in range(1 + MAX_SKIPPED_CELLS):
+            code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall)
+            if uid is not None:
+                left = _settle_uid(uid)
+                if left:
+                    result.reasons.append(f"{left} process(es) the submission left running were killed")
+                _chown_tree(workdir, os.geteuid(), os.getegid())
+            if not timed_out and code == 0:
+                break
+            what = (f"ran past the {limits.wall} s wall-clock limit" if timed_out else
+                    "crashed nbgrader")
+            culprit = _last_started_cell(log)
+            if culprit and culprit not in skipped and attempt < MAX_SKIPPED_CELLS and \
+                    _neutralise(staging_root / student / assignment, culprit, what):
+                skipped.add(culprit)
+                result.reasons.append(f"the grading run {what}; the cell that was running is skipped "
+                                      "(it raises an error instead) and the submission was graded again")
+                continue
             result.status = "failed"
-            result.reasons.append(f"grading ran past the {limits.wall} s wall-clock limit and was stopped")
-        elif code != 0:
-            result.status = "failed"
-            tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-3:]
-            result.reasons.append("nbgrader could not grade it: " + (" | ".join(tail) or log[-300:]))
-        _apply_verdicts(course, student, assignment, result)
+            if timed_out:
+                result.reasons.append(f"grading {what} and was stopped")
+            else:
+                tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-3:]
+                result.reasons.append("nbgrader could not grade it: " + (" | ".join(tail) or log[-300:]))
+            break
+        with _GRADEBOOK_LOCK:  # one writer at a time from this process
+            _apply_verdicts(course, student, assignment, result)
     except Exception as exc:  # a harness failure on one submission never stops the batch
         result.status = "failed"
         result.reasons.append(f"grading error: {type(exc).__name__}: {exc}")
     finally:
         if uid is not None:
-            _kill_uid(uid)
+            kill_uid(uid)
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging_root, ignore_errors=True)
         result.seconds = round(time.monotonic() - started, 2)

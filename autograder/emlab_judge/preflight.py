@@ -92,6 +92,22 @@ def _clean_cell(raw) -> nbformat.NotebookNode | None:
     return cell
 
 
+def _keepers(cells, expected) -> dict[str, int]:
+    """For each grade_id, the index of the one cell that keeps it: of the cells of the
+    right type carrying it, the one whose source is the release's (a locked cell), else
+    the last (a student who copied an answer cell means the later copy)."""
+    keep: dict[str, int] = {}
+    for gid, src in expected.items():
+        candidates = [i for i, c in enumerate(cells)
+                      if isinstance(c.metadata.get("nbgrader"), dict)
+                      and c.metadata["nbgrader"].get("grade_id") == gid and c.cell_type == src.cell_type]
+        if not candidates:
+            continue
+        same = [i for i in candidates if cells[i].source.strip() == src.source.strip()]
+        keep[gid] = same[0] if same else candidates[-1]
+    return keep
+
+
 def preflight(raw: bytes, source: nbformat.NotebookNode) -> PreflightResult:
     """Check and repair one submitted notebook (its bytes) against the release notebook
     ``source`` (its nbgrader metadata, checksums included, are what the student got)."""
@@ -99,6 +115,9 @@ def preflight(raw: bytes, source: nbformat.NotebookNode) -> PreflightResult:
     if error:
         return PreflightResult(None, fatal=error)
     reasons: list[str] = []
+    if len(raw) > 5_000_000:
+        reasons.append(f"the file is {len(raw) / 1e6:.0f} MB, mostly stored output; stored outputs are dropped "
+                       "(grading recomputes them)")
     cells = []
     dropped = 0
     for raw_cell in data["cells"]:
@@ -111,7 +130,8 @@ def preflight(raw: bytes, source: nbformat.NotebookNode) -> PreflightResult:
         reasons.append(f"{dropped} malformed cell(s) dropped")
 
     expected = source_cells(source)
-    seen: set[str] = set()
+    keep = _keepers(cells, expected)
+    restored: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
         meta = cell.metadata.get("nbgrader")
         if meta is None:
@@ -123,19 +143,23 @@ def preflight(raw: bytes, source: nbformat.NotebookNode) -> PreflightResult:
             reasons.append(f"{where}: nbgrader metadata with unknown grade_id {gid!r} ignored (fake grade cell)")
             continue
         src = expected[gid]
-        if gid in seen or src.cell_type != cell.cell_type:
+        if keep.get(gid) != index:
             del cell.metadata["nbgrader"]
-            what = "duplicate grade_id" if gid in seen else f"grade_id {gid!r} on a {cell.cell_type} cell"
-            reasons.append(f"{where}: {what} {gid!r} ignored" if gid in seen else f"{where}: {what} ignored")
+            if src.cell_type != cell.cell_type:
+                reasons.append(f"{where}: grade_id {gid!r} on a {cell.cell_type} cell ignored")
+            else:
+                reasons.append(f"{where}: duplicate grade_id {gid!r} ignored (cell {keep[gid] + 1} keeps it)")
             continue
-        seen.add(gid)
         trusted = copy.deepcopy(dict(src.metadata["nbgrader"]))
-        changed = sorted(k for k in set(trusted) | set(meta) if meta.get(k) != trusted.get(k))
-        if changed:
-            reasons.append(f"{where} ({gid}): nbgrader metadata {', '.join(changed)} restored from the source")
+        for key in sorted(k for k in set(trusted) | set(meta) if meta.get(k) != trusted.get(k)):
+            restored.setdefault(key, []).append(index + 1)
         cell.metadata["nbgrader"] = nbformat.from_dict(trusted)
         if src.metadata["nbgrader"].get("locked") and cell.source.strip() != src.source.strip():
-            reasons.append(f"{gid}: locked cell was edited; restored from the source")
+            reasons.append(f"{gid}: locked cell was edited; restored from the release")
+    for key, where in restored.items():
+        cells_text = ", ".join(map(str, where[:6])) + (", ..." if len(where) > 6 else "")
+        reasons.append(f"nbgrader metadata {key!r} restored from the release in cell(s) {cells_text}")
+    seen = set(keep)
 
     for gid, src in expected.items():
         if gid not in seen and src.metadata["nbgrader"].get("grade") and not src.metadata["nbgrader"].get("solution"):

@@ -28,6 +28,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 __all__ = ["Limits", "SandboxSpec", "sandbox_status", "kernel_argv", "write_kernelspec",
-           "SandboxKernelManager", "KERNEL_NAME"]
+           "SandboxKernelManager", "KERNEL_NAME", "kill_uid"]
 
 KERNEL_NAME = "emlab-sandbox"
 GiB = 1024 ** 3
@@ -51,7 +52,7 @@ class Limits:
     memory: int = 2 * GiB
     cpu: int = 600
     wall: int = 900
-    nproc: int = 256
+    nproc: int = 64
     fsize: int = 256 * 1024 ** 2
 
     @classmethod
@@ -145,9 +146,14 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     hidden = [course, home, Path("/tmp")] + [Path(s).resolve() for s in spec.secrets]
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--perms", "1777", "--tmpfs", "/tmp"]
+    hidden_roots = []
     for secret in [course, home, *[Path(s).resolve() for s in spec.secrets]]:
-        if secret.exists() and secret != Path("/"):
-            args += ["--perms", "0755", "--tmpfs", str(secret)]
+        if secret == Path("/") or not secret.exists():
+            continue
+        if any(secret.is_relative_to(root) for root in hidden_roots + [Path("/tmp")]):
+            continue  # already inside an empty tmpfs
+        hidden_roots.append(secret)
+        args += ["--perms", "0755", "--tmpfs", str(secret)]
     visible = _python_roots() + [course / "emlab", course / "data", course / "autograder" / "emlab_grader"]
     for path in visible:
         if path.exists() and any(path.is_relative_to(h) for h in hidden):
@@ -168,6 +174,7 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "EMLAB_SANDBOXED": "1",
+        "EMLAB_RECORD": "1",
     }
     for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if keep in os.environ:
@@ -191,6 +198,22 @@ def write_kernelspec(data_dir: Path, argv: list[str]) -> Path:
     return folder
 
 
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process left running as the sandbox's own uid, each by its PID."""
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid == uid:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return killed
+
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """Unix-socket transport in the runtime folder; files the kernel needs handed to its uid.
 
@@ -209,6 +232,10 @@ class SandboxKernelManager(AsyncKernelManager):
     def _uid(self) -> int | None:
         uid = os.environ.get("EMLAB_SANDBOX_UID")
         return int(uid) if uid and os.geteuid() == 0 else None
+
+    def kill_sandbox_processes(self) -> int:
+        """Kill every process of the sandbox's uid (a fork bomb's children included)."""
+        return kill_uid(self._uid) if self._uid is not None else 0
 
     def write_connection_file(self, **kwargs):
         result = super().write_connection_file(**kwargs)

@@ -55,9 +55,14 @@ def _records_in(cell) -> list:
             and MIME in o.get("data", {})]
 
 
-def _cell_errored(cell) -> bool:
-    return any(o.get("output_type") == "error" or (o.get("output_type") == "stream" and o.get("name") == "stderr")
-               for o in cell.get("outputs", []))
+def _cell_errored(cell) -> str:
+    """The cell's first error ("ValueError: ...") or stderr text, or "" when it shows none."""
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error":
+            return f"{o.get('ename', 'an error')}: {str(o.get('evalue', ''))[:200]}".rstrip(": ")
+        if o.get("output_type") == "stream" and o.get("name") == "stderr":
+            return "output on stderr"
+    return ""
 
 
 def _judge_function(assignment, function, records, cell_errored) -> tuple[bool, str | None, str | None]:
@@ -68,9 +73,10 @@ def _judge_function(assignment, function, records, cell_errored) -> tuple[bool, 
         if isinstance(payload, dict) and payload.get("assignment") == assignment and payload.get("function") == function:
             mine.append(payload)
     if not mine:
-        reason = None if cell_errored else (
+        if cell_errored:
+            return False, f"{function}: the test cell stopped with {cell_errored} before the hidden checks ran.", None
+        return False, f"{function}: the hidden checks did not run to completion.", (
             f"{function}: the test cell shows no error but its hidden checks left no record")
-        return False, f"{function}: the hidden checks did not run to completion.", reason
     if len(mine) > 1:
         return False, f"{function}: the hidden checks were recorded more than once.", (
             f"{function}: {len(mine)} records in one test cell (only the grader writes one)")

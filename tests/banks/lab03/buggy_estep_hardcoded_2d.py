@@ -1,0 +1,49 @@
+"""e_step: the bivariate density written out for D = 2 (sigma_x, sigma_y, rho); wrong for any other D."""
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+def log_gaussian(X, mu, Sigma):
+    """log N(x_n | mu_k, Sigma_k) for every point and component, shape (N, K)."""
+    N, D = X.shape
+    K = mu.shape[0]
+    out = np.zeros((N, K))
+    for k in range(K):
+        diff = X - mu[k]
+        inv = np.linalg.inv(Sigma[k])
+        _, logdet = np.linalg.slogdet(Sigma[k])
+        maha = np.sum((diff @ inv) * diff, axis=1)
+        out[:, k] = -0.5 * (D * np.log(2 * np.pi) + logdet + maha)
+    return out
+
+
+def e_step(X, mu, Sigma, pi):
+    K = len(pi)
+    log_r = np.zeros((X.shape[0], K))
+    for k in range(K):
+        sx, sy = np.sqrt(Sigma[k, 0, 0]), np.sqrt(Sigma[k, 1, 1])
+        rho = Sigma[k, 0, 1] / (sx * sy)
+        zx = (X[:, 0] - mu[k, 0]) / sx
+        zy = (X[:, 1] - mu[k, 1]) / sy
+        q = (zx ** 2 - 2 * rho * zx * zy + zy ** 2) / (1 - rho ** 2)
+        log_r[:, k] = np.log(pi[k]) - np.log(2 * np.pi * sx * sy * np.sqrt(1 - rho ** 2)) - q / 2
+    return np.exp(log_r - logsumexp(log_r, axis=1, keepdims=True))
+
+
+def m_step(X, gamma):
+    N, D = X.shape
+    K = gamma.shape[1]
+    Nk = gamma.sum(axis=0)
+    mu = gamma.T @ X / Nk[:, None]
+    Sigma = np.zeros((K, D, D))
+    for k in range(K):
+        diff = X - mu[k]
+        Sigma[k] = (gamma[:, k, None] * diff).T @ diff / Nk[k]
+    pi = Nk / N
+    return mu, Sigma, pi
+
+
+def loglik(X, mu, Sigma, pi):
+    log_r = np.log(pi) + log_gaussian(X, mu, Sigma)
+    return float(np.sum(logsumexp(log_r, axis=1)))

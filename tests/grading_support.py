@@ -1,0 +1,232 @@
+"""Helpers for tests that grade submissions with the real ``nbgrader``, in a throw-away
+copy of the course. Generic over assignment id and notebook name, for every lab.
+
+Typical use (one batch of submissions, one ``nbgrader autograde``):
+
+    course = temporary_course(tmp_path, ["03-old-faithful"])
+    run_nbgrader(course, "generate_assignment", "03-old-faithful", "--force",
+                 f"--CourseDirectory.release_directory={course.scratch / 'release'}")
+    release = course.release_notebook("03-old-faithful", "old_faithful.ipynb")
+    build_submission(release, {"e_step": src}, course.submission_path("alice", "03-old-faithful",
+                                                                      "old_faithful.ipynb"))
+    run_nbgrader(course, "autograde", "03-old-faithful", "--force")
+    scores = scores_from_gradebook(course, "03-old-faithful")   # {"alice": {"test_e_step": 4.0, ..., "total": ...}}
+
+Nothing touches the repository or ``$HOME``: the course (sources, release, nbgrader
+configuration, grading packages) is copied under ``tmp_path``, and Jupyter, IPython and
+matplotlib state lives there too. The course data is not copied: ``emlab`` is installed
+in the venv (editable) and finds it in ``<repo>/data``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+__all__ = [
+    "REPO", "Course", "temporary_course", "build_submission", "run_nbgrader", "scores_from_gradebook",
+    "solution_sources", "split_functions", "grade_id",
+]
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = Path(sys.executable)  # the venv's python: tests run under it
+
+# Environment variables of the course configuration that must not leak in from the
+# caller (e.g. `make test` run from an instructor's shell): the temporary course sets its own.
+_KEEP_EMLAB = {"EMLAB_DATA", "EMLAB_CELL_TIMEOUT"}
+_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
+
+
+@dataclass(frozen=True)
+class Course:
+    """A temporary copy of the course.
+
+    root : the course root (holds solutions/, notebooks/, autograder/)
+    env : environment for nbgrader and its kernels
+    scratch : a folder under the temporary directory for anything else (release output, ...)
+    """
+
+    root: Path
+    env: dict
+    scratch: Path
+
+    @property
+    def autograder(self) -> Path:
+        return self.root / "autograder"
+
+    @property
+    def db_url(self) -> str:
+        return self.env["EMLAB_GRADEBOOK_URL"]
+
+    def release_notebook(self, assignment: str, name: str) -> Path:
+        return self.root / "notebooks" / assignment / name
+
+    def source_notebook(self, assignment: str, name: str) -> Path:
+        return self.root / "solutions" / assignment / name
+
+    def submission_path(self, student: str, assignment: str, name: str) -> Path:
+        return self.autograder / "submitted" / student / assignment / name
+
+
+def _course_env(root: Path, tmp: Path) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("EMLAB_") and k not in _KEEP_EMLAB) and not k.startswith("JUPYTER_")}
+    for var, sub in [("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
+                     ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"),
+                     ("MPLCONFIGDIR", "matplotlib")]:
+        path = tmp / sub
+        path.mkdir(parents=True, exist_ok=True)
+        env[var] = str(path)
+    autograder = root / "autograder"
+    env.update({
+        "JUPYTER_CONFIG_PATH": str(autograder),  # nbgrader reads autograder/nbgrader_config.py
+        "EMLAB_COURSE_ROOT": str(root),
+        "EMLAB_AUTOGRADER_DIR": str(autograder),
+        "EMLAB_GRADEBOOK_URL": f"sqlite:///{autograder / 'gradebook.db'}",
+        "EMLAB_EXCHANGE": str(tmp / "exchange"),
+        "PYTHONPATH": str(autograder),  # hidden test cells import emlab_grader in the kernel
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        # nbgrader's gradebook runs the venv's `alembic`: the venv's bin comes first
+        "PATH": os.pathsep.join([str(PYTHON.parent), os.environ.get("PATH", "")]),
+    })
+    return env
+
+
+def temporary_course(tmp_path: Path, assignments, *, repo: Path = REPO) -> Course:
+    """Copy the course's parts needed to release and grade ``assignments`` under ``tmp_path``.
+
+    Copied: solutions/<a>/ and notebooks/<a>/ (when released) for each assignment,
+    autograder/nbgrader_config.py and every Python package in autograder/ (emlab_grader,
+    which hidden test cells import; emlab_judge, which the configuration's preprocessors
+    and the trusted judge come from).
+    """
+    tmp_path = Path(tmp_path)
+    root = tmp_path / "course"
+    (root / "autograder").mkdir(parents=True)
+    for assignment in assignments:
+        src = repo / "solutions" / assignment
+        if not src.is_dir():
+            raise FileNotFoundError(f"no source for assignment {assignment!r}: {src} is missing")
+        shutil.copytree(src, root / "solutions" / assignment, ignore=_IGNORE)
+        release = repo / "notebooks" / assignment
+        if release.is_dir():
+            shutil.copytree(release, root / "notebooks" / assignment, ignore=_IGNORE)
+    shutil.copy2(repo / "autograder" / "nbgrader_config.py", root / "autograder" / "nbgrader_config.py")
+    for package in sorted((repo / "autograder").iterdir()):
+        if package.is_dir() and (package / "__init__.py").exists():
+            shutil.copytree(package, root / "autograder" / package.name, ignore=_IGNORE)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    return Course(root=root, env=_course_env(root, tmp_path / "home"), scratch=scratch)
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def build_submission(release_nb_path, replacements: dict, dest) -> Path:
+    """A student's notebook: the release notebook with the sources of the cells whose
+    grade_id is a key of ``replacements`` replaced by its value. Written to ``dest``.
+
+    Raises KeyError when a grade_id is not in the notebook (or is there more than once).
+    """
+    nb = nbformat.read(str(release_nb_path), as_version=4)
+    found: dict[str, int] = {}
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid in replacements:
+            found[gid] = found.get(gid, 0) + 1
+            cell.source = replacements[gid]
+    missing = sorted(set(replacements) - set(found))
+    if missing:
+        known = [grade_id(c) for c in nb.cells if grade_id(c)]
+        raise KeyError(f"{release_nb_path}: no cell with grade_id {missing}; the notebook has {known}")
+    repeated = sorted(g for g, n in found.items() if n > 1)
+    if repeated:
+        raise KeyError(f"{release_nb_path}: grade_id {repeated} appears more than once")
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(dest))
+    return dest
+
+
+_SOLUTION_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END) SOLUTION\b")
+
+
+def solution_sources(source_nb_path, grade_ids) -> dict:
+    """The model answers in an nbgrader source notebook: {grade_id: cell source} with the
+    ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines removed."""
+    nb = nbformat.read(str(source_nb_path), as_version=4)
+    cells = {grade_id(c): c for c in nb.cells if grade_id(c)}
+    missing = [g for g in grade_ids if g not in cells]
+    if missing:
+        raise KeyError(f"{source_nb_path}: no cell with grade_id {missing}")
+    return {g: "\n".join(line for line in cells[g].source.splitlines() if not _SOLUTION_MARKER.match(line))
+            for g in grade_ids}
+
+
+def split_functions(source: str, names) -> dict:
+    """Split a module into one answer cell per graded function, as a student would write
+    them: {name: cell source}. Each cell holds the module's shared parts (imports,
+    helpers, constants; not its docstring) followed by that one function."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    names = list(names)
+
+    def text(node):
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        return "\n".join(lines[start - 1:node.end_lineno])
+
+    shared, graded = [], {}
+    for i, node in enumerate(tree.body):
+        if i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            continue  # the module docstring
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            graded[node.name] = text(node)
+        else:
+            shared.append(text(node))
+    missing = [n for n in names if n not in graded]
+    if missing:
+        raise KeyError(f"the module defines no top-level {missing}")
+    prefix = "\n\n".join(shared)
+    return {n: (prefix + "\n\n\n" + graded[n]) if prefix else graded[n] for n in names}
+
+
+def run_nbgrader(course: Course, *args, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``<venv python> -m nbgrader <args>`` in the course; raise on failure with its output."""
+    cmd = [str(PYTHON), "-m", "nbgrader", *map(str, args)]
+    proc = subprocess.run(cmd, cwd=course.root, env=course.env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed with exit code {proc.returncode}\n"
+                           f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
+    return proc
+
+
+def scores_from_gradebook(course: Course, assignment: str) -> dict:
+    """{student: {grade_id: score, ..., "total": score}} from the course's gradebook.
+
+    ``score`` is nbgrader's: the manual score where one was given, else the automatic one.
+    """
+    from nbgrader.api import Gradebook
+
+    out: dict[str, dict] = {}
+    with Gradebook(course.db_url) as gb:
+        for submission in gb.find_assignment(assignment).submissions:
+            row: dict = {}
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    row[grade.name] = float(grade.score)
+            row["total"] = float(submission.score)
+            out[submission.student.id] = row
+    return out

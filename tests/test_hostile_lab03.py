@@ -1,0 +1,166 @@
+"""The grading harness (make autograde) against hostile, broken and honest submissions.
+
+One batch in a temporary copy of the course, graded by ``python -m emlab_judge autograde``
+(each submission in its own sandbox, verdicts judged outside the kernel):
+
+- every case of tests/hostile_lab03.py loses the points it cheats for (and only those,
+  where the case says so) and carries its reason or flag;
+- the honest submissions (the model answer and every correct bank module) keep their full
+  score under the sandbox;
+- a probe cell shows what a student's kernel can see: no solutions, no grader, no gradebook,
+  no home, no network, its own uid;
+- feedback shows the failing check's message, never the hidden tests.
+
+The table (case, expected, got) is printed and written to test-artifacts/hostile_lab03.txt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import hostile_lab03 as H
+from grading_support import REPO, run_nbgrader, solution_sources, split_functions, temporary_course
+
+NOTEBOOK = "old_faithful.ipynb"
+ANSWERS = ("e_step", "m_step", "loglik")
+ARTIFACT = REPO / "test-artifacts" / "hostile_lab03.txt"
+HONEST = "honest_model_answer"
+
+PROBE = r'''
+import json, os, socket
+course = os.environ.get("EMLAB_PROBE_COURSE", "")
+seen = {}
+for label, path in [("repo solutions", "{repo}/solutions"), ("repo grader", "{repo}/autograder/emlab_judge"),
+                    ("course solutions", "{course}/solutions"), ("course grader", "{course}/autograder/emlab_judge"),
+                    ("course gradebook", "{course}/autograder/gradebook.db"),
+                    ("other submissions", "{course}/autograder/submitted"), ("git history", "{repo}/.git")]:
+    seen[label] = os.path.exists(path)
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2).close()
+    seen["network"] = True
+except OSError:
+    seen["network"] = False
+seen["grader home"] = sorted(os.listdir("{home}"))
+seen["uid"] = os.getuid()
+try:
+    open("{course}/autograder/nbgrader_config.py", "a").close()
+    seen["writes outside its folder"] = True
+except OSError:
+    seen["writes outside its folder"] = False
+print("PROBE " + json.dumps(seen))
+'''
+
+
+def _sandboxed() -> tuple[bool, str]:
+    sys.path.insert(0, str(REPO / "autograder"))
+    from emlab_judge.sandbox import sandbox_status
+    return sandbox_status()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    ok, why = _sandboxed()
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the grading sandbox must run in CI: {why} (make test installs bubblewrap)")
+        pytest.skip(f"bubblewrap sandbox unavailable here: {why}")
+    tmp = tmp_path_factory.mktemp("hostile")
+    course = temporary_course(tmp, [H.ASSIGNMENT])
+    release = nbformat.read(course.release_notebook(H.ASSIGNMENT, NOTEBOOK), as_version=4)
+    good = solution_sources(course.source_notebook(H.ASSIGNMENT, NOTEBOOK), ANSWERS)
+
+    submissions = {HONEST: (H.honest(release, good), None)}
+    for path in sorted((REPO / "tests" / "banks" / "lab03").glob("correct_*.py")):
+        submissions[f"honest_{path.stem}"] = (H.honest(release, split_functions(path.read_text(), ANSWERS)), None)
+    probe = H.honest(release, good)
+    probe.cells.append(nbformat.v4.new_code_cell(PROBE.replace("{repo}", str(REPO)).replace(
+        "{course}", str(course.root)).replace("{home}", str(Path.home()))))
+    submissions["probe"] = (probe, None)
+    for case in H.CASES:
+        student = "hostile_" + re.sub(r"\W+", "_", case.name).strip("_")[:48]
+        submissions[student] = (case.build(release, good), case)
+    for student, (content, _) in submissions.items():
+        dest = course.submission_path(student, H.ASSIGNMENT, NOTEBOOK)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            dest.write_bytes(content)
+        else:
+            nbformat.write(content, dest)
+
+    hide = os.pathsep.join(str(REPO / p) for p in ("solutions", "autograder", "tests", ".git", "notebooks"))
+    env = {**course.env, "EMLAB_CELL_TIMEOUT": "15", "EMLAB_WALL_LIMIT": "150", "EMLAB_SANDBOX_HIDE": hide}
+    proc = subprocess.run([sys.executable, "-m", "emlab_judge", "autograde", "--root", str(course.root)],
+                          cwd=course.root, env=env, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-5000:]
+    results = {r["student"]: r for r in json.loads((course.autograder / "report" / "results.json").read_text())}
+    assert set(results) == set(submissions), "every submission must be graded and reported"
+    return course, submissions, results
+
+
+def test_hostile_submissions_lose_what_they_cheat_for(graded):
+    course, submissions, results = graded
+    honest = results[HONEST]["cells"]
+    assert {g: honest.get(g) for g in H.POINTS} == {g: float(p) for g, p in H.POINTS.items()}, honest
+    rows, failures = [], []
+    for student, (_, case) in submissions.items():
+        got = results[student]
+        text = " | ".join(got["flags"] + got["reasons"])
+        cells = {g: got["cells"].get(g, 0.0) for g in H.POINTS}
+        if case is None:
+            expected = "full marks"
+            ok = cells == {g: float(p) for g, p in H.POINTS.items()} and got["status"] == "graded"
+        else:
+            expected = (f"0 on {', '.join(case.loses)}; " if case.loses else "full marks; ") + f"says '{case.says}'"
+            ok = all(cells[g] == 0.0 for g in case.loses) and case.says.lower() in text.lower()
+            if case.keeps_rest:
+                ok &= all(cells[g] == H.POINTS[g] for g in H.POINTS if g not in case.loses)
+            ok &= sum(cells.values()) < sum(H.POINTS.values()) if case.loses else True
+        shown = ", ".join(f"{g.removeprefix('test_')} {cells[g]:g}" for g in H.POINTS)
+        rows.append((case.name if case else student, expected, f"{shown}; {got['status']}", "ok" if ok else "FAIL",
+                     text[:160]))
+        if not ok:
+            failures.append(f"{student}: expected {expected}; got {cells}, {got['status']}: {text}")
+    width = max(len(r[0]) for r in rows)
+    table = "\n".join(f"{r[3]:4}  {r[0]:{width}}  expected: {r[1]:<60}  got: {r[2]}\n      {r[4]}" for r in rows)
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    ARTIFACT.write_text(table + "\n")
+    print("\n" + table)
+    assert not failures, "\n".join(failures)
+
+
+def test_student_kernel_sees_nothing_it_should_not(graded):
+    course, _, results = graded
+    nb = nbformat.read(course.autograder / "autograded" / "probe" / H.ASSIGNMENT / NOTEBOOK, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    match = re.search(r"PROBE (\{.*\})", text)
+    assert match, f"the probe cell did not run: {text[-2000:]}"
+    seen = json.loads(match.group(1))
+    for label in ("repo solutions", "repo grader", "course solutions", "course grader", "course gradebook",
+                  "other submissions", "git history", "network", "writes outside its folder"):
+        assert seen[label] is False, f"a student's kernel can reach {label}: {seen}"
+    # of the grader's home only the way to the Python installation (when it lives there) is visible
+    python_home = Path(sys.base_prefix).resolve()
+    allowed = {python_home.relative_to(Path.home()).parts[0]} if python_home.is_relative_to(Path.home()) else set()
+    assert set(seen["grader home"]) <= allowed, f"the grader's home is visible: {seen['grader home']}"
+    if os.geteuid() == 0:
+        assert seen["uid"] != 0, "as root, the kernel must run as an unprivileged uid"
+    assert results["probe"]["cells"]["test_e_step"] == 4.0
+
+
+def test_feedback_shows_the_message_not_the_hidden_tests(graded):
+    course, _, _ = graded
+    student = next(s for s in os.listdir(course.autograder / "autograded") if s.startswith("hostile_patch_allclose"))
+    run_nbgrader(course, "generate_feedback", H.ASSIGNMENT, f"--student={student}", "--force")
+    html = (course.autograder / "feedback" / student / H.ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    assert "Sigma is divided by N" in html, "feedback must show the judge's message"
+    for secret in ("BEGIN HIDDEN TESTS", "emlab_grader", "check(&quot;03-old-faithful", 'check("03-old-faithful',
+                   "vnd.emlab.record"):
+        assert secret not in html, f"feedback leaks {secret!r}"
