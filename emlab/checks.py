@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["check_e_step", "check_m_step", "check_loglik", "check_monotone"]
+__all__ = ["check_e_step", "check_m_step", "check_loglik", "check_monotone", "gamma_problem"]
 
 RTOL = 1e-6  # relative tolerance of value comparisons
 ATOL = 1e-8  # absolute tolerance of value comparisons
@@ -99,7 +99,7 @@ def _shape_message(what: str, got: tuple, expected: tuple, meaning: str) -> str:
 
 
 # --------------------------------------------------------------------------- e_step
-def _gamma_problem(gamma: np.ndarray, N: int, K: int) -> str | None:
+def gamma_problem(gamma: np.ndarray, N: int, K: int) -> str | None:
     """What is wrong with a responsibility array that any correct one would not have."""
     if gamma.shape != (N, K):
         return _shape_message("gamma", gamma.shape, (N, K),
@@ -140,7 +140,7 @@ def check_e_step(e_step) -> None:
         X, mu = np.asarray(X, float), np.asarray(mu, float)
         out = _call(e_step, fname, label, {"X": X, "mu": mu, "Sigma": Sigma, "pi": pi})
         gamma = _as_array(out, fname, label, "The result gamma")
-        problem = _gamma_problem(gamma, X.shape[0], mu.shape[0])
+        problem = gamma_problem(gamma, X.shape[0], mu.shape[0])
         if problem:
             _fail(fname, label, problem)
         return gamma

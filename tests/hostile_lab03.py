@@ -56,7 +56,7 @@ class Case:
     name: str
     build: Callable[[nbformat.NotebookNode, dict], object]  # -> NotebookNode or bytes
     loses: tuple[str, ...]  # test cells whose points the case must not keep
-    says: str  # a phrase its report row (flags and reasons) must contain
+    says: str  # a pattern (regex, any case) its report row (flags and reasons) must match
     keeps_rest: bool = True  # the other test cells keep their points
 
 
@@ -228,16 +228,17 @@ def loglik(X, mu, Sigma, pi):
 
 CASES = [
     Case("patch allclose/isclose/testing at top level", _with(None, m_step=WRONG_M_STEP + PATCH_COMPARISONS),
-         ("test_m_step",), "judge gave 0"),
+         ("test_m_step",), "judge gave 0", keeps_rest=False),
     Case("patch comparisons inside the graded function",
-         _with(None, m_step=_inside(WRONG_M_STEP.lstrip("\n"), PATCH_COMPARISONS)), ("test_m_step",), "judge gave 0"),
+         _with(None, m_step=_inside(WRONG_M_STEP.lstrip("\n"), PATCH_COMPARISONS)), ("test_m_step",), "judge gave 0",
+         keeps_rest=False),
     Case("replace scipy functions a live reference would use",
          _with(None, e_step=WRONG_E_STEP + '''
 import scipy.special, scipy.stats
 _real = scipy.special.logsumexp
 scipy.special.logsumexp = lambda a, axis=None, keepdims=False, **k: _real(a, axis=axis, keepdims=keepdims) * 0
 scipy.stats.multivariate_normal.logpdf = lambda *a, **k: 0.0
-'''), ("test_e_step",), "mixing weights"),
+'''), ("test_e_step",), "test_e_step", keeps_rest=False),
     Case("set_custom_exc swallowing test errors",
          _with(None, loglik=WRONG_LOGLIK + "\nget_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"),
          ("test_loglik",), "test_loglik"),
@@ -264,7 +265,7 @@ scipy.stats.multivariate_normal.logpdf = lambda *a, **k: 0.0
     Case("loop that ignores SIGINT", _insert_after(
         "loglik", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"), (),
         "time limit"),
-    Case("fork bomb", _insert_after("loglik", "import os\nwhile True:\n    os.fork()"), (), "skipped"),
+    Case("fork bomb", _insert_after("loglik", "import os\nwhile True:\n    os.fork()"), (), "process|skipped"),
     Case("memory that grows without bound", _insert_after(
-        "loglik", "hog = []\nwhile True:\n    hog.append(bytearray(100 * 1024 * 1024))"), (), "MemoryError"),
+        "loglik", "hog = []\nwhile True:\n    hog.append(bytearray(100 * 1024 * 1024))"), (), "out of memory"),
 ]

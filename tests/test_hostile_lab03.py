@@ -38,10 +38,13 @@ PROBE = r'''
 import json, os, socket
 course = os.environ.get("EMLAB_PROBE_COURSE", "")
 seen = {}
-for label, path in [("repo solutions", "{repo}/solutions"), ("repo grader", "{repo}/autograder/emlab_judge"),
-                    ("course solutions", "{course}/solutions"), ("course grader", "{course}/autograder/emlab_judge"),
+for label, path in [("repo solutions", "{repo}/solutions/03-old-faithful/old_faithful.ipynb"),
+                    ("repo grader", "{repo}/autograder/emlab_judge/reference.py"),
+                    ("course solutions", "{course}/solutions/03-old-faithful/old_faithful.ipynb"),
+                    ("course grader", "{course}/autograder/emlab_judge/reference.py"),
                     ("course gradebook", "{course}/autograder/gradebook.db"),
-                    ("other submissions", "{course}/autograder/submitted"), ("git history", "{repo}/.git")]:
+                    ("other submissions", "{course}/autograder/submitted/honest_model_answer"),
+                    ("git history", "{repo}/.git/HEAD")]:
     seen[label] = os.path.exists(path)
 try:
     socket.create_connection(("127.0.0.1", 22), timeout=2).close()
@@ -119,7 +122,7 @@ def test_hostile_submissions_lose_what_they_cheat_for(graded):
             ok = cells == {g: float(p) for g, p in H.POINTS.items()} and got["status"] == "graded"
         else:
             expected = (f"0 on {', '.join(case.loses)}; " if case.loses else "full marks; ") + f"says '{case.says}'"
-            ok = all(cells[g] == 0.0 for g in case.loses) and case.says.lower() in text.lower()
+            ok = all(cells[g] == 0.0 for g in case.loses) and bool(re.search(case.says, text, re.I))
             if case.keeps_rest:
                 ok &= all(cells[g] == H.POINTS[g] for g in H.POINTS if g not in case.loses)
             ok &= sum(cells.values()) < sum(H.POINTS.values()) if case.loses else True

@@ -113,9 +113,9 @@ class ResilientExecute(Execute):
         await ensure_async(self.km.restart_kernel(now=True))
         await self.async_start_new_kernel_client()
         for previous in self.nb.cells[:index]:
-            if previous.cell_type != "code" or any(
-                o.get("ename") in {"KernelDied", "CellTimeoutError"} for o in previous.get("outputs", [])
-            ):
+            # cells that failed (a hog that ran out of memory, say) are not run again
+            if previous.cell_type != "code" or any(o.get("output_type") == "error"
+                                                   for o in previous.get("outputs", [])):
                 continue
             # outputs of the replay are discarded: the cell keeps those of its first run
             if not await self._async_run_quietly(previous.source, self.timeout or 60):

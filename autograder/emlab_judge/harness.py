@@ -302,6 +302,9 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
                 records[v.grade_id] = [o["data"][MIME] for o in cell.get("outputs", [])
                                        if MIME in o.get("data", {})]
                 cell.outputs = [o for o in cell.get("outputs", []) if MIME not in o.get("data", {})]
+                for o in cell.outputs:  # a traceback quotes the hidden test's source: keep the message
+                    if o.get("output_type") == "error":
+                        o["traceback"] = [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]
                 shown = " ".join(str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error")
                 for message in v.messages if not v.passed else []:
                     if message not in shown:

@@ -1,4 +1,4 @@
-"""m_step: covariances ignore the responsibilities (np.cov of X - mu_k over all points, divided by N)."""
+"""m_step: every covariance is np.cov of all the points (no responsibilities; np.cov re-centres on the overall mean, divides by N)."""
 
 import numpy as np
 from scipy.special import logsumexp
