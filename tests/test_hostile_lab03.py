@@ -167,3 +167,17 @@ def test_feedback_shows_the_message_not_the_hidden_tests(graded):
     for secret in ("BEGIN HIDDEN TESTS", "emlab_grader", "check(&quot;03-old-faithful", 'check("03-old-faithful',
                    "vnd.emlab.record"):
         assert secret not in html, f"feedback leaks {secret!r}"
+
+
+def test_grades_export_has_every_student(graded):
+    """make grades: nbgrader's CSV export, one row per student and assignment, judged scores."""
+    import csv
+
+    course, submissions, results = graded
+    out = course.scratch / "grades.csv"
+    run_nbgrader(course, "export", "--to", str(out))
+    rows = {r["student_id"]: r for r in csv.DictReader(out.open())}
+    assert {"assignment", "student_id", "score", "max_score"} <= set(next(iter(rows.values())))
+    assert set(rows) == set(submissions)
+    for student, result in results.items():
+        assert float(rows[student]["score"]) == pytest.approx(result["score"]), student

@@ -110,7 +110,7 @@ def check(assignment: str, function: str, func) -> None:
         try:
             with warnings.catch_warnings(), contextlib.redirect_stderr(sink), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                output = func(**given)
+                output = func(*given.values())  # by position: the student may name the arguments
         except (Exception, SystemExit) as exc:  # the student's code failed: report it, in words
             error = _describe_exception(exc)
             entries.append({"status": "raised", "error": error})

@@ -50,6 +50,13 @@ def _max_diff(a, b) -> float:
     return float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
 
 
+def _log_gaussian_with(X, mu, Sigma, P):
+    """log N(x | mu, Sigma) with P in the exponent where Sigma^-1 belongs (P = Sigma: a known mistake)."""
+    diff = X[:, None, :] - mu[None, :, :]
+    logdet = np.linalg.slogdet(Sigma)[1]
+    return -0.5 * (X.shape[1] * np.log(2 * np.pi) + logdet[None, :] + np.einsum("nki,kij,nkj->nk", diff, P, diff))
+
+
 def _e_step(kw, out):
     X, mu, Sigma, pi = kw["X"], kw["mu"], kw["Sigma"], kw["pi"]
     gamma = np.asarray(out, dtype=float)
@@ -70,6 +77,8 @@ def _e_step(kw, out):
          lambda: normalised(lg + 0.5 * logdet[None, :] + np.log(pi)[None, :])),
         ("Your responsibilities are hard 0/1 assignments; EM's E step keeps the soft posterior probabilities.",
          lambda: np.eye(len(pi))[np.argmax(expected, axis=1)]),
+        ("Your density uses Sigma_k in the exponent; the Gaussian has its inverse, (x - mu_k)^T Sigma_k^(-1) (x - mu_k).",
+         lambda: normalised(_log_gaussian_with(X, mu, Sigma, Sigma) + np.log(pi)[None, :])),
     ]) or (f"gamma differs from the correct responsibilities by up to {_max_diff(gamma, expected):.3g}. "
            "Check the Gaussian density (the inverse covariance in the exponent, |Sigma_k| under the square "
            "root, (2 pi)^(D/2)) and the weighting by pi_k.")
@@ -101,6 +110,16 @@ def _m_step(kw, out):
              lambda: np.stack([np.diag(np.diag(S)) for S in Sigma_e])),
             ("Sigma uses the responsibilities squared; weight each outer product by gamma[n, k] once.",
              lambda: np.einsum("nk,kni,knj->kij", gamma ** 2, diff, diff) / Nk[:, None, None]),
+            ("Every Sigma_k is the covariance of all the points (np.cov(X.T, bias=True)); weight each outer "
+             "product by gamma[n, k] and centre it on mu_k.",
+             lambda: np.broadcast_to(np.atleast_2d(np.cov(X.T, bias=True)), Sigma_e.shape)),
+            ("Sigma is centred on the mean of all the points; centre each covariance on its own new mean mu_k.",
+             lambda: np.einsum("nk,ni,nj->kij", gamma, X - X.mean(axis=0), X - X.mean(axis=0)) / Nk[:, None, None]),
+            ("Sigma is centred on zero, not on mu_k: compute mu_k first, then Sigma_k around it.",
+             lambda: np.einsum("nk,ni,nj->kij", gamma, X, X) / Nk[:, None, None]),
+            ("np.cov with aweights applies an 'unbiased' correction by default; the maximum-likelihood "
+             "estimate divides by N_k (np.cov(..., aweights=..., bias=True)).",
+             lambda: Sigma_e * (Nk ** 2 / (Nk ** 2 - (gamma ** 2).sum(axis=0)))[:, None, None]),
         ]) or (f"Sigma differs from the weighted covariances by up to {_max_diff(Sigma, Sigma_e):.3g}: "
                "Sigma_k = sum_n gamma[n, k] (x_n - mu_k)(x_n - mu_k)^T / N_k, with the new mu_k.")
     if not _close(pi, pi_e):
@@ -124,6 +143,16 @@ def _loglik(kw, out):
         ("loglik puts the log inside the sum over components (sum_k pi_k log N); the log-likelihood is "
          "sum_n log sum_k pi_k N(x_n | mu_k, Sigma_k).", lambda: float(np.sum(pi[None, :] * lg))),
         ("loglik is the negative log-likelihood; return log p(X), not -log p(X).", lambda: -expected),
+        ("loglik leaves out the (2 pi)^(-D/2) factor of the Gaussian density (it cancels in the E step, "
+         "not here).", lambda: expected + 0.5 * X.shape[0] * X.shape[1] * np.log(2 * np.pi)),
+        ("loglik leaves out the determinant factor |Sigma_k|^(-1/2) of the Gaussian density.",
+         lambda: float(np.sum(logsumexp(ref.log_joint(X, mu, Sigma, pi)
+                                        + 0.5 * np.linalg.slogdet(Sigma)[1][None, :], axis=1)))),
+        ("loglik's density uses Sigma_k in the exponent; the Gaussian has its inverse.",
+         lambda: float(np.sum(logsumexp(_log_gaussian_with(X, mu, Sigma, Sigma) + np.log(pi)[None, :], axis=1)))),
+        ("loglik takes the log-sum-exp over the points (axis 0); sum over the components (axis 1) inside "
+         "the log, then over the points outside it.",
+         lambda: float(np.sum(logsumexp(ref.log_joint(X, mu, Sigma, pi), axis=0)))),
     ]) or (f"loglik differs from the log-likelihood (relative difference "
            f"{abs(value - expected) / abs(expected):.3g}). It is sum_n log sum_k pi_k N(x_n | mu_k, Sigma_k).")
 
