@@ -228,24 +228,24 @@ def loglik(X, mu, Sigma, pi):
 
 CASES = [
     Case("patch allclose/isclose/testing at top level", _with(None, m_step=WRONG_M_STEP + PATCH_COMPARISONS),
-         ("test_m_step",), "judge gave 0", keeps_rest=False),
+         ("test_m_step",), r"tampering suspected.*numpy\.allclose.*judge gave 0", keeps_rest=False),
     Case("patch comparisons inside the graded function",
-         _with(None, m_step=_inside(WRONG_M_STEP.lstrip("\n"), PATCH_COMPARISONS)), ("test_m_step",), "judge gave 0",
-         keeps_rest=False),
+         _with(None, m_step=_inside(WRONG_M_STEP.lstrip("\n"), PATCH_COMPARISONS)), ("test_m_step",),
+         r"tampering suspected.*numpy\.allclose.*judge gave 0", keeps_rest=False),
     Case("replace scipy functions a live reference would use",
          _with(None, e_step=WRONG_E_STEP + '''
 import scipy.special, scipy.stats
 _real = scipy.special.logsumexp
 scipy.special.logsumexp = lambda a, axis=None, keepdims=False, **k: _real(a, axis=axis, keepdims=keepdims) * 0
 scipy.stats.multivariate_normal.logpdf = lambda *a, **k: 0.0
-'''), ("test_e_step",), "test_e_step", keeps_rest=False),
+'''), ("test_e_step",), r"tampering suspected.*scipy\.special\.logsumexp.*test_e_step", keeps_rest=False),
     Case("set_custom_exc swallowing test errors",
          _with(None, loglik=WRONG_LOGLIK + "\nget_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"),
-         ("test_loglik",), "test_loglik"),
+         ("test_loglik",), r"tampering suspected.*set_custom_exc.*test_loglik"),
     Case("search sys.modules and the disk for the reference or solution",
-         _with(None, e_step=FIND_REFERENCE), ("test_e_step",), "test_e_step"),
+         _with(None, e_step=FIND_REFERENCE), ("test_e_step",), r"tampering suspected.*sys\.modules.*test_e_step"),
     Case("inspect the caller's frame and In/_ih for expected values",
-         _with(None, loglik=SNOOP_FRAMES), ("test_loglik",), "test_loglik"),
+         _with(None, loglik=SNOOP_FRAMES), ("test_loglik",), r"tampering suspected.*call stack.*test_loglik"),
     Case("sys.exit() inside a graded function",
          lambda r, g: honest(r, {**g, "loglik": _inside(g["loglik"], "import sys; sys.exit()")}),
          ("test_loglik",), "SystemExit"),

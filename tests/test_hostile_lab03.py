@@ -119,7 +119,8 @@ def test_hostile_submissions_lose_what_they_cheat_for(graded):
         cells = {g: got["cells"].get(g, 0.0) for g in H.POINTS}
         if case is None:
             expected = "full marks"
-            ok = cells == {g: float(p) for g, p in H.POINTS.items()} and got["status"] == "graded"
+            ok = cells == {g: float(p) for g, p in H.POINTS.items()} and got["status"] == "graded" \
+                and not any(f.startswith("tampering") for f in got["flags"])
         else:
             expected = (f"0 on {', '.join(case.loses)}; " if case.loses else "full marks; ") + f"says '{case.says}'"
             ok = all(cells[g] == 0.0 for g in case.loses) and bool(re.search(case.says, text, re.I))
@@ -181,3 +182,24 @@ def test_grades_export_has_every_student(graded):
     assert set(rows) == set(submissions)
     for student, result in results.items():
         assert float(rows[student]["score"]) == pytest.approx(result["score"]), student
+
+
+def test_without_bubblewrap_grading_runs_and_says_so_in_bold(tmp_path):
+    """EMLAB_SANDBOX=off stands for a machine where bubblewrap cannot run."""
+    course = temporary_course(tmp_path, [H.ASSIGNMENT])
+    release = nbformat.read(course.release_notebook(H.ASSIGNMENT, NOTEBOOK), as_version=4)
+    good = solution_sources(course.source_notebook(H.ASSIGNMENT, NOTEBOOK), ANSWERS)
+    dest = course.submission_path("alice", H.ASSIGNMENT, NOTEBOOK)
+    dest.parent.mkdir(parents=True)
+    nbformat.write(H.honest(release, good), dest)
+    env = {**course.env, "EMLAB_SANDBOX": "off"}
+    proc = subprocess.run([sys.executable, "-m", "emlab_judge", "autograde", "--root", str(course.root)],
+                          cwd=course.root, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "UNSANDBOXED" in proc.stderr
+    report = (course.autograder / "report" / "report.md").read_text()
+    assert "**UNSANDBOXED" in report, report
+    assert "<strong>UNSANDBOXED" in (course.autograder / "report" / "report.html").read_text()
+    result = json.loads((course.autograder / "report" / "results.json").read_text())[0]
+    assert result["sandboxed"] is False
+    assert {g: result["cells"][g] for g in H.POINTS} == {g: float(p) for g, p in H.POINTS.items()}

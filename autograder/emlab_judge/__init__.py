@@ -4,6 +4,7 @@ reference  reference implementations (log-domain, vectorised)
 judge      compares one output with the reference and explains differences in words
 verdicts   judges a whole autograded notebook from the outputs its kernel recorded
 preflight  checks and repairs a submitted notebook against its source
+tamper     signs in a submission's code of interference with grading (for flags)
 sandbox    the bubblewrap sandbox and resource limits of a grading kernel
 execute    nbgrader's Execute, surviving dead and hung kernels
 harness    grades one submission end to end

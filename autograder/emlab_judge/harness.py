@@ -37,6 +37,7 @@ from emlab_grader.record import MIME
 
 from .preflight import preflight
 from .sandbox import Limits, SandboxSpec, kernel_argv, kill_uid, sandbox_status, write_kernelspec
+from .tamper import scan_notebook
 from .verdicts import judge_notebook
 
 __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook"]
@@ -122,18 +123,25 @@ def discover(course: Course, assignment: str | None = None, student: str | None 
     return pairs
 
 
-def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None = None):
-    """Run ``python -m nbgrader ARGS`` in its own session; kill the whole group at the limit."""
-    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, out, False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group we started, by its leader's PID
-        out, _ = proc.communicate()
-        return proc.returncode, out, True
+def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None = None,
+              uid: int | None = None) -> tuple[int | None, str, bool]:
+    """Run ``python -m nbgrader ARGS`` in its own session, its output in a file (a kernel
+    left running must not hold a pipe open). At the time limit the whole group is killed,
+    with every process of the sandbox's uid. Returns (exit code, output, timed out)."""
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)  # the group we started, by its leader's PID
+            if uid is not None:
+                kill_uid(uid)
+            proc.wait(timeout=60)
+        log.seek(0)
+        return proc.returncode, log.read(), timed_out
 
 
 def sync_gradebook(course: Course, assignments: list[str]) -> None:
@@ -147,6 +155,7 @@ def sync_gradebook(course: Course, assignments: list[str]) -> None:
 
 
 MAX_SKIPPED_CELLS = 2
+MAX_SIGNS = 5  # tampering signs listed per notebook
 
 
 def _settle_uid(uid: int, wait: float = 3.0) -> int:
@@ -224,6 +233,11 @@ def _stage(course: Course, student: str, assignment: str, staging_root: Path, re
             result.reasons.append(f"{source_path.name}: {checked.fatal}; nothing in it could be graded")
             continue
         result.reasons.extend(f"{source_path.name}: {r}" for r in checked.reasons)
+        signs = scan_notebook(checked.notebook)
+        for sign in signs[:MAX_SIGNS]:
+            result.flags.append(f"tampering suspected: {source_path.name}, {sign}")
+        if len(signs) > MAX_SIGNS:
+            result.flags.append(f"tampering suspected: {len(signs) - MAX_SIGNS} more sign(s) in {source_path.name}")
         nbformat.write(checked.notebook, dest / source_path.name)
         any_gradable = True
     return any_gradable
@@ -352,7 +366,7 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
     result.sandboxed = sandboxed
     if not sandboxed:
         result.flags.append(f"UNSANDBOXED: {why}")
-    uid = SLOT_UID_BASE + slot if os.geteuid() == 0 else None
+    uid = SLOT_UID_BASE + slot if os.geteuid() == 0 and sandboxed else None
     work = Path(tempfile.mkdtemp(prefix=f"emlab-grade-{slot}-"))
     staging_root = course.staging / f"slot-{slot}"
     try:
@@ -380,7 +394,7 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                 f"--CourseDirectory.submitted_directory={os.path.relpath(staging_root, course.root)}"]
         skipped: set[str] = set()
         for attempt in range(1 + MAX_SKIPPED_CELLS):
-            code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall)
+            code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall, uid=uid)
             if uid is not None:
                 left = _settle_uid(uid)
                 if left:

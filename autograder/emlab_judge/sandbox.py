@@ -1,13 +1,14 @@
 """The sandbox a student's kernel runs in while it is graded.
 
-Under bubblewrap the kernel sees the root file system read-only, with these exceptions:
+Under bubblewrap the kernel sees an allow-list of folders and nothing else:
 
-- the course folder is an empty tmpfs except, read-only, the Python environment, the
-  helper package ``emlab/``, ``data/`` and the in-kernel grading API
-  ``autograder/emlab_grader/`` (no reference, no expected value); the submission's own
-  working directory is read-write;
-- ``$HOME`` and ``/tmp`` are empty tmpfs (so no other student's files, no instructor files,
-  no gradebook); extra secret folders (a gradebook outside the course, say) can be added;
+- read-only: the system folders (``/usr``, ``/etc``, ``/lib``, ...), the Python installation
+  and virtual environment, and of the course only the helper package ``emlab/``, ``data/``
+  and the in-kernel grading API ``autograder/emlab_grader/`` (no reference, no expected
+  value);
+- read-write: the submission's own working folder, and the folder of its kernel's sockets;
+- an empty ``/tmp``; no ``$HOME`` of the grader's, no solutions, no grader, no gradebook,
+  no other student's files, no other folder of the machine (``/work``, ``/home``, ``/srv``);
 - no network (``--unshare-net``), an empty environment but for a few variables;
 - as root, the kernel runs as an unprivileged uid of its own (one per grading slot), so
   the process limit is per submission and no file outside its folder is writable;
@@ -40,6 +41,8 @@ __all__ = ["Limits", "SandboxSpec", "sandbox_status", "kernel_argv", "write_kern
            "SandboxKernelManager", "KERNEL_NAME", "kill_uid"]
 
 KERNEL_NAME = "emlab-sandbox"
+# read-only in every sandbox (symlinks, as in merged-/usr systems, are recreated as links)
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 GiB = 1024 ** 3
 
 
@@ -102,21 +105,6 @@ def sandbox_status() -> tuple[bool, str]:
     return True, version or "bubblewrap"
 
 
-def _parents_between(top: Path, path: Path) -> list[Path]:
-    """Folders strictly between ``top`` and ``path`` (top first)."""
-    rel = path.relative_to(top)
-    return [top.joinpath(*rel.parts[:i]) for i in range(1, len(rel.parts))]
-
-
-def _bind(args: list[str], src: Path, hidden_roots: list[Path], *, writable: bool) -> None:
-    for root in hidden_roots:
-        if src.is_relative_to(root) and src != root:
-            for parent in _parents_between(root, src):
-                args += ["--perms", "0755", "--dir", str(parent)]
-            break
-    args += ["--bind" if writable else "--ro-bind", str(src), str(src)]
-
-
 def _python_roots() -> list[Path]:
     """Folders the kernel's interpreter needs: the venv and the base installation."""
     roots = []
@@ -128,6 +116,14 @@ def _python_roots() -> list[Path]:
     return sorted(set(roots))
 
 
+def _helper_package() -> list[Path]:
+    """Where the installed ``emlab`` package and its data live (the course's, normally)."""
+    import emlab
+    from emlab.data import data_dir
+
+    return [Path(emlab.__file__).resolve().parent, data_dir().resolve()]
+
+
 def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[str]:
     """The kernelspec argv for one submission's kernel ({connection_file} left in)."""
     course = spec.course_root.resolve()
@@ -136,30 +132,45 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     limit = ["prlimit", f"--as={limits.memory}", f"--cpu={limits.cpu}", f"--nproc={limits.nproc}",
              f"--fsize={limits.fsize}", "--core=0", "--"] if shutil.which("prlimit") else []
     drop = []
-    if spec.uid is not None and os.geteuid() == 0 and shutil.which("setpriv"):
+    # the uid of its own only inside bubblewrap: outside it the kernel could not reach a
+    # course folder that only the grader may read
+    if sandboxed and spec.uid is not None and os.geteuid() == 0 and shutil.which("setpriv"):
         drop = ["setpriv", f"--reuid={spec.uid}", f"--regid={spec.uid}", "--clear-groups",
                 "--no-new-privs", "--"]
     if not sandboxed:
         return limit + drop + python
 
-    home = Path(os.path.expanduser("~")).resolve()
-    hidden = [course, home, Path("/tmp")] + [Path(s).resolve() for s in spec.secrets]
-    args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--perms", "1777", "--tmpfs", "/tmp"]
-    hidden_roots = []
-    for secret in [course, home, *[Path(s).resolve() for s in spec.secrets]]:
-        if secret == Path("/") or not secret.exists():
+    # An allow-list: the sandbox's root is empty but for the system folders (read-only),
+    # the Python installation, the course's student-safe parts and the submission's folder.
+    args = ["bwrap", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
+    binds: list[Path] = []  # folders bound from the host (anything below them exists already)
+    for folder in SYSTEM_DIRS:
+        path = Path(folder)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), folder]
+        elif path.is_dir():
+            args += ["--ro-bind", folder, folder]
+            binds.append(path)
+    created: set[Path] = set()
+    visible = _python_roots() + _helper_package() + [course / "autograder" / "emlab_grader"]
+    for path, writable in [*((p, False) for p in visible), (spec.workdir.resolve(), True),
+                           (spec.runtime_dir.resolve(), True)]:
+        # (the submission's folder is created by nbgrader just before the kernel starts)
+        if not writable and (not path.exists() or any(path.is_relative_to(b) for b in binds)):
             continue
-        if any(secret.is_relative_to(root) for root in hidden_roots + [Path("/tmp")]):
-            continue  # already inside an empty tmpfs
-        hidden_roots.append(secret)
-        args += ["--perms", "0755", "--tmpfs", str(secret)]
-    visible = _python_roots() + [course / "emlab", course / "data", course / "autograder" / "emlab_grader"]
-    for path in visible:
-        if path.exists() and any(path.is_relative_to(h) for h in hidden):
-            _bind(args, path, hidden, writable=False)
-    for path in (spec.workdir.resolve(), spec.runtime_dir.resolve()):
-        _bind(args, path, hidden, writable=True)
+        for parent in reversed(path.parents):
+            # folders inside a bound folder exist already; inside /tmp (a tmpfs) bwrap would
+            # create them private (0700), so they are made here, open to the kernel's uid
+            if parent == Path("/") or parent in created or any(parent.is_relative_to(b) for b in binds):
+                continue
+            args += ["--perms", "0755", "--dir", str(parent)]
+            created.add(parent)
+        args += ["--bind" if writable else "--ro-bind", str(path), str(path)]
+        binds.append(path)
+    for secret in spec.secrets:  # anything secret inside a visible folder
+        secret = Path(secret).resolve()
+        if secret.exists() and any(secret.is_relative_to(b) and secret != b for b in binds):
+            args += ["--perms", "0755", "--tmpfs", str(secret)]
     env = {
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(spec.workdir.resolve()),
