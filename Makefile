@@ -3,10 +3,11 @@
 #   make lab        JupyterLab on the labs (sets up .venv from the lock first)
 #   make test       the whole test suite (same set-up first)
 #   make release    regenerate notebooks/ (student release) from solutions/ with nbgrader
-#   make autograde  [ASSIGNMENT=id] [STUDENT=id] [JOBS=n]  grade autograder/submitted/ in the
+#   make autograde  [ASSIGNMENT=id] [STUDENT=id] [JOBS=n] [FORCE=1]  grade autograder/submitted/ in the
 #                   sandbox, verdicts judged outside the kernel; report in autograder/report/
 #   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests
-#   make grades     autograder/grades.csv (nbgrader's export columns)
+#   make grades     autograder/grades.csv (nbgrader's export columns) and autograder/lms.csv
+#                   (one row per student, a column per assignment: Canvas/Moodle import)
 #   make clean      remove generated state (venv kept; `make distclean` removes it too)
 
 SHELL := /bin/bash
@@ -84,7 +85,7 @@ release: $(READY)
 # graded by nbgrader with its kernel in a bubblewrap sandbox, judged outside the kernel.
 autograde: $(READY)
 	$(BIN)/python -m emlab_judge autograde $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT)) \
-	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(JOBS),--jobs=$(JOBS))
+	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(JOBS),--jobs=$(JOBS)) $(if $(FORCE),--force)
 
 feedback: $(READY)
 	@for a in $(targets); do \
@@ -94,6 +95,7 @@ feedback: $(READY)
 grades: $(READY)
 	$(NBGRADER) export --to autograder/grades.csv
 	@echo "wrote autograder/grades.csv"
+	$(BIN)/python -m emlab_judge lms-export --to autograder/lms.csv
 
 # The zip students get: release notebooks, data, emlab/, environment files, a README.
 student-bundle: $(READY)

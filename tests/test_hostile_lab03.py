@@ -203,3 +203,19 @@ def test_without_bubblewrap_grading_runs_and_says_so_in_bold(tmp_path):
     result = json.loads((course.autograder / "report" / "results.json").read_text())[0]
     assert result["sandboxed"] is False
     assert {g: result["cells"][g] for g in H.POINTS} == {g: float(p) for g, p in H.POINTS.items()}
+
+
+def test_lms_export_one_row_per_student_a_column_per_assignment(graded):
+    import csv
+
+    course, submissions, results = graded
+    out = course.scratch / "lms.csv"
+    proc = subprocess.run([sys.executable, "-m", "emlab_judge", "lms-export", "--root", str(course.root),
+                           "--to", str(out)], cwd=course.root, env=course.env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["Student ID", "Student Name", H.ASSIGNMENT]
+    assert rows[1][0] == "Points Possible" and float(rows[1][2]) > sum(H.POINTS.values())
+    scores = {r[0]: float(r[2]) for r in rows[2:]}
+    assert set(scores) == set(submissions)
+    assert all(scores[s] == pytest.approx(results[s]["score"]) for s in submissions)

@@ -19,6 +19,7 @@ one-line reason in the report.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -40,7 +41,8 @@ from .sandbox import Limits, SandboxSpec, kernel_argv, kill_uid, sandbox_status,
 from .tamper import scan_notebook
 from .verdicts import judge_notebook
 
-__all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook"]
+__all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook", "already_graded",
+           "submission_fingerprint"]
 
 SLOT_UID_BASE = 61000
 _GRADEBOOK_LOCK = threading.Lock()
@@ -130,7 +132,8 @@ def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None 
     with every process of the sandbox's uid. Returns (exit code, output, timed out)."""
     with tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                                preexec_fn=_die_with_parent)
         timed_out = False
         try:
             proc.wait(timeout=timeout)
@@ -142,6 +145,62 @@ def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None 
             proc.wait(timeout=60)
         log.seek(0)
         return proc.returncode, log.read(), timed_out
+
+
+def _die_with_parent() -> None:
+    """In the child: be killed when the harness dies, even by SIGKILL (Linux), so an
+    interrupted run leaves no grader behind (the kernel dies with it: bwrap --die-with-parent)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+HARNESS_VERSION = "1"  # bump when grading changes in a way that should regrade everything
+DONE_FILE = ".emlab-graded.json"
+
+
+def submission_fingerprint(course: Course, student: str, assignment: str) -> str:
+    """A digest of what a grade depends on: the submitted files, the assignment's source and
+    release notebooks, and the harness's version."""
+    digest = hashlib.sha256(HARNESS_VERSION.encode())
+    folders = [course.submitted / student / assignment, course.root / "solutions" / assignment,
+               course.root / "notebooks" / assignment]
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _write_done(course: Course, student: str, assignment: str, fingerprint: str, result: SubmissionResult) -> None:
+    """Written last: its presence means this exact submission's grade is in the gradebook."""
+    folder = course.autograded / student / assignment
+    tmp = folder / (DONE_FILE + ".tmp")
+    tmp.write_text(json.dumps({"fingerprint": fingerprint, "result": result.to_json()}, indent=1))
+    os.replace(tmp, folder / DONE_FILE)  # atomic: a killed run leaves the old state or the new
+
+
+def already_graded(course: Course, student: str, assignment: str) -> SubmissionResult | None:
+    """The stored result when this exact submission was graded completely, else None."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    done = course.autograded / student / assignment / DONE_FILE
+    try:
+        stored = json.loads(done.read_text())
+    except (OSError, ValueError):
+        return None
+    if stored.get("fingerprint") != submission_fingerprint(course, student, assignment):
+        return None
+    with Gradebook(course.db_url) as gb:
+        try:
+            gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+    result = SubmissionResult(**stored["result"])
+    result.status = "unchanged"
+    return result
 
 
 def sync_gradebook(course: Course, assignments: list[str]) -> None:
@@ -368,9 +427,10 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
         result.flags.append(f"UNSANDBOXED: {why}")
     uid = SLOT_UID_BASE + slot if os.geteuid() == 0 and sandboxed else None
     work = Path(tempfile.mkdtemp(prefix=f"emlab-grade-{slot}-"))
-    staging_root = course.staging / f"slot-{slot}"
+    course.staging.mkdir(parents=True, exist_ok=True)
+    staging_root = Path(tempfile.mkdtemp(prefix=f"slot-{slot}-", dir=course.staging))  # never shared
+    fingerprint = submission_fingerprint(course, student, assignment)
     try:
-        shutil.rmtree(staging_root, ignore_errors=True)
         if not _stage(course, student, assignment, staging_root, result):
             result.status = "ungradable"
             _record_ungradable(course, student, assignment, result)
@@ -420,6 +480,9 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
             break
         with _GRADEBOOK_LOCK:  # one writer at a time from this process
             _apply_verdicts(course, student, assignment, result)
+        if result.status == "graded":
+            result.seconds = round(time.monotonic() - started, 2)
+            _write_done(course, student, assignment, fingerprint, result)
     except Exception as exc:  # a harness failure on one submission never stops the batch
         result.status = "failed"
         result.reasons.append(f"grading error: {type(exc).__name__}: {exc}")

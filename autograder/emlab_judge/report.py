@@ -22,7 +22,7 @@ def _markdown(results: list[SubmissionResult], sandboxed: bool, why: str) -> str
         lines += [f"**UNSANDBOXED: student code ran without the sandbox ({why}). Student code could read "
                   "the grader's files; treat these grades with suspicion.**", ""]
     flagged = [r for r in results if r.flags and any(not f.startswith("UNSANDBOXED") for f in r.flags)]
-    failed = [r for r in results if r.status != "graded"]
+    failed = [r for r in results if r.status not in {"graded", "unchanged"}]
     lines += [f"Flagged: {len(flagged)}. Not fully graded: {len(failed)}.", "",
               "| student | assignment | status | score | flags | reasons |", "|---|---|---|---|---|---|"]
     for r in results:
