@@ -14,6 +14,9 @@ emlab.em        run_em(): an EM loop that calls the functions you write, returni
                 EMHistory; kmeans_init(): a seeded k-means start
 emlab.checks    visible checks for each lab's exercises: check_e_step(), check_m_step(),
                 check_loglik(), check_monotone()
+emlab.two_means lab 01: simulate_heights(), run_two_means_em(), loglik_surface(), figures
+                (plot_heights, plot_em_run, plot_surface, plot_em_path) and its visible checks
+                check_e_step(), check_m_step(), check_incomplete_loglik(), check_monotone()
 
 Shapes everywhere (as in scikit-learn's sklearn.mixture): N points, D features,
 K components; X (N, D), mu (K, D), Sigma (K, D, D), pi (K,), gamma (N, K).

@@ -21,11 +21,14 @@ in the venv (editable) and finds it in ``<repo>/data``.
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +36,7 @@ import nbformat
 
 __all__ = [
     "REPO", "Course", "temporary_course", "build_submission", "run_nbgrader", "scores_from_gradebook",
-    "solution_sources", "split_functions", "grade_id",
+    "solution_sources", "split_functions", "grade_id", "BankSpec", "cell_points", "grade_bank", "bank_report",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -230,3 +233,187 @@ def scores_from_gradebook(course: Course, assignment: str) -> dict:
             row["total"] = float(submission.score)
             out[submission.student.id] = row
     return out
+
+
+# --------------------------------------------------------------------------- banks of submissions
+# One lab's bank (tests/banks/<lab>/: correct_*.py and buggy_*.py modules) graded in one
+# real ``nbgrader autograde`` batch, with the model answer. Used by tests/test_bank_lab*.py.
+
+@dataclass(frozen=True)
+class BankSpec:
+    """A lab's bank.
+
+    assignment, notebook : nbgrader assignment id and notebook name
+    tests : {graded function (answer cell grade_id): its test cell's grade_id}
+    directory : the folder of bank modules
+    artifact : where the table of scores is written
+    """
+
+    assignment: str
+    notebook: str
+    tests: dict
+    directory: Path
+    artifact: Path
+    reference: str = "all_correct"  # student id of the model answer (the source's solution cells)
+
+    def modules(self):
+        """[(student id, module source, functions its bug hits)] for every bank module. A
+        buggy module's docstring names them before a colon: "e_step, m_step: ..."."""
+        names = "|".join(map(re.escape, self.tests))
+        pattern = re.compile(rf"((?:{names})(?:, (?:{names}))*): \S")
+        entries = []
+        for path in sorted(self.directory.glob("*.py")):
+            source = path.read_text()
+            doc = (ast.get_docstring(ast.parse(source)) or "").strip()
+            if path.stem.startswith("correct_"):
+                targets = ()
+            elif path.stem.startswith("buggy_"):
+                m = pattern.match(doc)
+                example = next(iter(self.tests))
+                assert m, f"{path.name}: the docstring's first line should start '{example}: ...'"
+                targets = tuple(m.group(1).split(", "))
+            else:
+                raise AssertionError(f"{path.name}: bank modules are named correct_*.py or buggy_*.py")
+            entries.append((path.stem, source, targets))
+        return entries
+
+
+def cell_points(notebook_path, grade_ids) -> dict:
+    """{grade_id: points} of the given cells, read from a notebook's nbgrader metadata."""
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    points = {grade_id(c): float(c.metadata["nbgrader"].get("points", 0)) for c in nb.cells if grade_id(c)}
+    missing = [g for g in grade_ids if g not in points]
+    if missing:
+        raise KeyError(f"{notebook_path}: no cell with grade_id {missing}")
+    return {g: points[g] for g in grade_ids}
+
+
+def _hidden_verdicts(spec: BankSpec, source: str) -> dict:
+    """{function: None if its hidden checks pass, else their message}, by calling
+    ``emlab_grader.check`` on the module's functions in this process (trusted judge
+    included), independently of the notebook's visible checks."""
+    from emlab_grader import HiddenCheckFailed, check
+
+    namespace: dict = {"__name__": "bank_module"}
+    exec(compile(source, "<bank module>", "exec"), namespace)
+    out = {}
+    for function in spec.tests:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                check(spec.assignment, function, namespace[function])
+            out[function] = None
+        except HiddenCheckFailed as exc:
+            out[function] = str(exc)
+    return out
+
+
+def _caught_by(spec: BankSpec, autograded_nb: Path) -> dict:
+    """{function: "visible" | "hidden" | error name} for each test cell that ended in an
+    error in the autograded notebook: the notebook's visible check (emlab.checks, an
+    AssertionError) or the hidden one (emlab_grader, HiddenCheckFailed)."""
+    if not autograded_nb.exists():
+        return {}
+    by_test = {gid: f for f, gid in spec.tests.items()}
+    out = {}
+    for cell in nbformat.read(str(autograded_nb), as_version=4).cells:
+        function = by_test.get(grade_id(cell))
+        errors = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if function and errors:
+            out[function] = {"AssertionError": "visible", "HiddenCheckFailed": "hidden"}.get(errors[0], errors[0])
+    return out
+
+
+def _table(spec: BankSpec, points: dict, rows, scores) -> str:
+    full = sum(points.values())
+    header = ["student", *spec.tests, "total", "expected", "caught by (notebook)", "hidden checks fail", "verdict"]
+    lines = []
+    for student, targets, caught, hidden, verdict in rows:
+        got = scores.get(student, {})
+        expected = (f"{full:g}/{full:g}" if student == spec.reference else
+                    f"= {spec.reference}" if not targets else "loses " + ", ".join(targets))
+        cells = [student] + [f"{got.get(spec.tests[f], float('nan')):g}" for f in spec.tests] + \
+                [f"{got.get('total', float('nan')):g}", expected,
+                 ", ".join(f"{f}: {how}" for f, how in caught.items()) or "-",
+                 ", ".join(f for f, message in hidden.items() if message) or "-", verdict]
+        lines.append(cells)
+    widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))] +
+                      [fmt.format(*r) for r in lines])
+
+
+def grade_bank(spec: BankSpec, tmp_path, repo: Path = REPO):
+    """Grade the bank and the model answer in one batch.
+
+    Every module becomes a student's notebook (student id = file stem): the release
+    notebook with each answer cell replaced by the module's shared parts and that one
+    function; the model answer comes from the source notebook's solution cells.
+
+    Returns (rows, scores, problems, points, seconds): a row per student (id, targets,
+    caught by, hidden verdicts, verdict), the gradebook's scores, what is wrong, the test
+    cells' points (from the release notebook) and the wall time.
+    """
+    start = time.monotonic()
+    course = temporary_course(tmp_path, [spec.assignment], repo=repo)
+    release = course.release_notebook(spec.assignment, spec.notebook)
+    assert release.exists(), f"{release.relative_to(course.root)} is missing: run make release"
+    points = cell_points(release, spec.tests.values())
+    # the gradebook learns the assignment, its grade cells and their points from the source
+    run_nbgrader(course, "generate_assignment", spec.assignment, "--force",
+                 f"--CourseDirectory.release_directory={course.scratch / 'release'}")
+
+    modules = spec.modules()
+    answers = {spec.reference: (solution_sources(course.source_notebook(spec.assignment, spec.notebook),
+                                                 spec.tests), ())}
+    for student, source, targets in modules:
+        answers[student] = (split_functions(source, spec.tests), targets)
+    for student, (cells, _) in answers.items():
+        build_submission(release, cells, course.submission_path(student, spec.assignment, spec.notebook))
+    run_nbgrader(course, "autograde", spec.assignment, "--force")
+    scores = scores_from_gradebook(course, spec.assignment)
+
+    sources = {student: source for student, source, _ in modules}
+    problems, rows = [], []
+    ref_total = scores.get(spec.reference, {}).get("total")
+    for student, (_, targets) in answers.items():
+        got = scores.get(student)
+        if got is not None:
+            got = {**{gid: 0.0 for gid in spec.tests.values()}, **got}  # a test cell never graded scores 0
+        hidden = (_hidden_verdicts(spec, sources[student]) if student != spec.reference
+                  else {f: None for f in spec.tests})
+        caught = _caught_by(spec, course.autograder / "autograded" / student / spec.assignment / spec.notebook)
+        mine = []
+        if got is None:
+            mine.append("not in the gradebook")
+        elif student == spec.reference:
+            mine += [f"{gid} got {got.get(gid)} of {points[gid]:g}" for gid in spec.tests.values()
+                     if got.get(gid) != points[gid]]
+        elif not targets:  # a correct implementation
+            if got["total"] != ref_total:
+                mine.append(f"total {got['total']:g} != {spec.reference}'s {ref_total}")
+            mine += [f"hidden checks of {f} fail: {message}" for f, message in hidden.items() if message]
+        else:
+            if ref_total is None or not got["total"] < ref_total:
+                mine.append(f"total {got['total']:g} not below {spec.reference}'s {ref_total}")
+            for f, gid in spec.tests.items():
+                if f in targets and not got[gid] < points[gid]:
+                    mine.append(f"keeps {got[gid]:g} of {points[gid]:g} on {gid}: its bug was not caught")
+                if f in targets and not hidden[f]:
+                    mine.append(f"the hidden checks of {f} pass: its bug is caught only by the visible check")
+                if f not in targets and got[gid] != points[gid]:  # one bug costs only its own function's points
+                    mine.append(f"loses points on {gid} ({got[gid]:g} of {points[gid]:g}), "
+                                "which its bug does not touch")
+        problems += [f"{student}: {m}" for m in mine]
+        rows.append((student, targets, caught, hidden, "ok" if not mine else "; ".join(mine)))
+    return rows, scores, problems, points, time.monotonic() - start
+
+
+def bank_report(spec: BankSpec, title: str, rows, scores, points, seconds) -> str:
+    """The table of scores with a title line; also written to ``spec.artifact``."""
+    n_buggy = sum(row[0].startswith("buggy_") for row in rows)
+    n_correct = sum(row[0].startswith("correct_") for row in rows)
+    report = (f"{title}: {len(rows)} submissions ({n_buggy} buggy, {n_correct} correct, 1 model answer) "
+              f"graded by one nbgrader autograde batch in {seconds:.0f} s\n" + _table(spec, points, rows, scores))
+    spec.artifact.parent.mkdir(exist_ok=True)
+    spec.artifact.write_text(report + "\n")
+    return report

@@ -108,10 +108,68 @@ def _lab03_m_step():
     return cases
 
 
+# --------------------------------------------------------------------------- lab 01: two means
+# Heights in cm from two groups with equal weights and a known shared standard deviation.
+# sigma is never 1 (so a variance used as a standard deviation shows), the means come in
+# both orders, and one case holds a height about 60 sigma from both means.
+
+def _two_means_cases(function):
+    """(label, x, mu1, mu2, sigma) for e_step and incomplete_loglik."""
+    shapes = [  # label, n, mu1, mu2, sigma, far point
+        ("50 heights, mu1 > mu2 (178 and 164 cm), sigma 7 cm", 50, 178.0, 164.0, 7.0, False),
+        ("80 heights, mu1 < mu2 (162 and 176 cm), sigma 6 cm", 80, 162.0, 176.0, 6.0, False),
+        ("30 heights, close means (170 and 173 cm), sigma 9 cm", 30, 170.0, 173.0, 9.0, False),
+        ("40 heights, far-apart means (150 and 190 cm), sigma 3 cm", 40, 150.0, 190.0, 3.0, False),
+        ("7 heights, mu1 < mu2 (165.5 and 171.2 cm), sigma 2.5 cm", 7, 165.5, 171.2, 2.5, False),
+        ("a height about 60 standard deviations from both means", 25, 175.0, 162.0, 5.0, True),
+    ]
+    out = []
+    for i, (label, n, mu1, mu2, sigma, far) in enumerate(shapes):
+        rng = _rng("01-two-means", function, i)
+        centres = np.where(rng.random(n) < 0.5, mu1, mu2)
+        x = np.round(centres + sigma * rng.normal(size=n), 1)  # heights measured to the mm
+        if far:
+            x[-1] = max(mu1, mu2) + 60.0 * sigma
+        out.append((label, x, mu1, mu2, sigma))
+    return out
+
+
+def _lab01_e_step():
+    return [Case(label, {"x": x, "mu1": mu1, "mu2": mu2, "sigma": sigma})
+            for label, x, mu1, mu2, sigma in _two_means_cases("e_step")]
+
+
+def _lab01_incomplete_loglik():
+    return [Case(label, {"x": x, "mu1": mu1, "mu2": mu2, "sigma": sigma})
+            for label, x, mu1, mu2, sigma in _two_means_cases("incomplete_loglik")]
+
+
+def _lab01_m_step():
+    cases = []
+    for i, (label, n, alpha) in enumerate([
+        ("60 heights, soft z_hat", 60, 1.0),
+        ("25 heights, soft z_hat close to 0 or 1", 25, 0.3),
+        ("120 heights, soft z_hat", 120, 2.0),
+    ]):
+        rng = _rng("01-two-means", "m_step", i)
+        x = np.round(rng.normal(170.0, 9.0, size=n), 1)
+        cases.append(Case(label, {"x": x, "z_hat": rng.beta(alpha, alpha, size=n)}))
+    # hard (one-hot) z_hat with unequal group sizes: each mean divides by its own group's size
+    rng = _rng("01-two-means", "m_step", 3)
+    x = np.round(np.r_[rng.normal(180.0, 6.0, size=9), rng.normal(163.0, 6.0, size=21)], 1)
+    z_hat = np.r_[np.ones(9), np.zeros(21)]
+    order = rng.permutation(30)
+    cases.append(Case("hard 0/1 z_hat, groups of 9 and 21 points", {"x": x[order], "z_hat": z_hat[order]}))
+    return cases
+
+
 _REGISTRY = {
     ("03-old-faithful", "e_step"): _lab03_e_step,
     ("03-old-faithful", "m_step"): _lab03_m_step,
     ("03-old-faithful", "loglik"): _lab03_loglik,
+    ("01-two-means", "e_step"): _lab01_e_step,
+    ("01-two-means", "m_step"): _lab01_m_step,
+    ("01-two-means", "incomplete_loglik"): _lab01_incomplete_loglik,
 }
 
 FUNCTIONS = tuple(_REGISTRY)

@@ -79,10 +79,67 @@ def _loglik(kw, out):
     return None
 
 
+# --------------------------------------------------------------------------- lab 01: two means
+def _scalar(value, what):
+    """(float, None) for one number (a 0-d or one-element array counts), else (None, message)."""
+    arr, bad = _array(value, what)
+    if bad:
+        return None, bad
+    if arr.ndim != 0 and arr.size != 1:
+        return None, f"{what} should be one number; got an array of shape {arr.shape}."
+    return float(arr.reshape(())), None
+
+
+def _lab01_e_step(kw, out):
+    z, bad = _array(out, "e_step's result")
+    if bad:
+        return bad
+    n = kw["x"].shape[0]
+    if z.shape != (n,):
+        hint = (" Return only P(z = 1 | x), the probability of group 1, for each point."
+                if z.ndim == 2 and 2 in z.shape and n in z.shape else "")
+        return f"e_step's result has shape {z.shape}; expected ({n},) (one probability per point).{hint}"
+    if not np.all(np.isfinite(z)):
+        return ("e_step's result contains NaN or infinite values. For a point far from both means both "
+                "densities underflow to 0 and 0/0 = NaN: work with log-densities (np.logaddexp or "
+                "scipy.special.logsumexp).")
+    if np.any(z < -1e-12) or np.any(z > 1 + 1e-12):  # rounding may leave 1 + 1 ulp
+        return (f"e_step's result has values outside [0, 1] (from {z.min():.4g} to {z.max():.4g}); "
+                "P(z = 1 | x) is a probability: divide by the sum over both groups.")
+    return None
+
+
+def _lab01_m_step(kw, out):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        length = f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""
+        return f"m_step should return a tuple (mu1, mu2); got {type(out).__name__}{length}."
+    for value, name in zip(out, ("mu1", "mu2")):
+        v, bad = _scalar(value, f"m_step's {name}")
+        if bad:
+            return bad
+        if not np.isfinite(v):
+            return f"m_step's {name} is {v}; each mean is a weighted average of the heights."
+    return None
+
+
+def _lab01_incomplete_loglik(kw, out):
+    v, bad = _scalar(out, "incomplete_loglik's result")
+    if bad:
+        return bad + " The log-likelihood is the sum over all points."
+    if not np.isfinite(v):
+        return ("incomplete_loglik returned -inf or NaN. For a point far from both means both densities "
+                "underflow to 0 and log(0) = -inf: combine the log-densities with np.logaddexp or "
+                "scipy.special.logsumexp.")
+    return None
+
+
 _CHECKS = {
     ("03-old-faithful", "e_step"): _e_step,
     ("03-old-faithful", "m_step"): _m_step,
     ("03-old-faithful", "loglik"): _loglik,
+    ("01-two-means", "e_step"): _lab01_e_step,
+    ("01-two-means", "m_step"): _lab01_m_step,
+    ("01-two-means", "incomplete_loglik"): _lab01_incomplete_loglik,
 }
 
 

@@ -1,0 +1,22 @@
+"""incomplete_loglik: passes the variance sigma**2 to norm.logpdf, whose scale is the standard deviation."""
+
+import numpy as np
+from scipy.stats import norm
+
+
+def e_step(x, mu1, mu2, sigma):
+    log1 = np.log(0.5) + norm.logpdf(x, mu1, sigma)
+    log2 = np.log(0.5) + norm.logpdf(x, mu2, sigma)
+    return np.exp(log1 - np.logaddexp(log1, log2))
+
+
+def m_step(x, z_hat):
+    mu1 = np.sum(z_hat * x) / np.sum(z_hat)
+    mu2 = np.sum((1 - z_hat) * x) / np.sum(1 - z_hat)
+    return mu1, mu2
+
+
+def incomplete_loglik(x, mu1, mu2, sigma):
+    log1 = np.log(0.5) + norm.logpdf(x, mu1, sigma ** 2)
+    log2 = np.log(0.5) + norm.logpdf(x, mu2, sigma ** 2)
+    return float(np.sum(np.logaddexp(log1, log2)))
