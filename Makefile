@@ -3,6 +3,7 @@
 #   make lab        JupyterLab on the labs (sets up .venv from the lock first)
 #   make test       the whole test suite (same set-up first)
 #   make release    regenerate notebooks/ (student release) from solutions/ with nbgrader
+#   make run-sources [ASSIGNMENT=id]  run source notebooks and store their outputs (nbval compares them)
 #   make autograde  [ASSIGNMENT=id] [STUDENT=id] [JOBS=n] [FORCE=1]  grade autograder/submitted/ in the
 #                   sandbox, verdicts judged outside the kernel; report in autograder/report/
 #   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests
@@ -32,7 +33,7 @@ student_flag := $(if $(STUDENT),--student=$(STUDENT),)
 JOBS ?=
 targets := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(ASSIGNMENTS))
 
-.PHONY: lab test release autograde feedback grades student-bundle system-deps clean distclean venv
+.PHONY: lab test release run-sources autograde feedback grades student-bundle system-deps clean distclean venv
 
 venv: $(READY)
 
@@ -80,6 +81,10 @@ release: $(READY)
 	done
 	@$(BIN)/python -m autograder.readme_figures
 	@echo "released: $(targets) -> notebooks/"
+
+# Run source notebooks top to bottom and store their outputs (what nbval compares).
+run-sources: $(READY)
+	@$(BIN)/python -m autograder.run_source $(foreach a,$(targets),$(wildcard solutions/$(a)/*.ipynb))
 
 # The grading harness (autograder/emlab_judge): each submission checked and repaired,
 # graded by nbgrader with its kernel in a bubblewrap sandbox, judged outside the kernel.
