@@ -52,22 +52,26 @@ lab: $(READY)
 	@mkdir -p autograder/exchange
 	@$(BIN)/python -m autograder.launch_lab
 
-# Unit tests, the grading banks (real nbgrader autograde), the release check, and nbval on
-# every source notebook (stored outputs compared), on both cores. Jupyter, IPython and
-# matplotlib state goes to a temporary folder, never $HOME.
-# System packages the tests need: bubblewrap for the grading sandbox. Installed with apt
-# when missing and running as root; otherwise the command to run is printed.
-SYSTEM_PACKAGES := bwrap:bubblewrap prlimit:util-linux setpriv:util-linux
+# System packages the tests need: bubblewrap for the grading sandbox, Debian's chromium for
+# the browser tests, PostgreSQL for the gradebook-at-scale test. Each entry is
+# probe:package, the probe a command name or a path pattern. Installed with apt when
+# missing and running as root; otherwise the command to run is printed (and with CI=true
+# the tests that need them fail rather than skip).
+SYSTEM_PACKAGES := bwrap:bubblewrap prlimit:util-linux setpriv:util-linux chromium:chromium \
+  /usr/lib/postgresql/*/bin/initdb:postgresql
 system-deps:
-	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
-	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do probe="$${pair%:*}"; \
+	  command -v "$$probe" >/dev/null 2>&1 || compgen -G "$$probe" >/dev/null || missing="$$missing $${pair##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "== installing system packages:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "!! missing system packages:$$missing (as root: apt-get install$$missing)"; fi; \
 	fi
 
+# Unit tests, the grading banks (real nbgrader autograde), the release check, nbval on every
+# source notebook (stored outputs compared) and the browser tests, on both cores. Jupyter,
+# IPython and matplotlib state goes to a temporary folder, never $HOME.
 test: $(READY) system-deps
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	export JUPYTER_CONFIG_DIR=$$tmp/config JUPYTER_DATA_DIR=$$tmp/data \
