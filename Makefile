@@ -9,6 +9,7 @@
 #   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests
 #   make grades     autograder/grades.csv (nbgrader's export columns) and autograder/lms.csv
 #                   (one row per student, a column per assignment: Canvas/Moodle import)
+#   make bench      [QUICK=1]  notebooks, grading throughput, reference EM vs scikit-learn -> bench/results.md
 #   make clean      remove generated state (venv kept; `make distclean` removes it too)
 
 SHELL := /bin/bash
@@ -33,7 +34,7 @@ student_flag := $(if $(STUDENT),--student=$(STUDENT),)
 JOBS ?=
 targets := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(ASSIGNMENTS))
 
-.PHONY: lab test release run-sources autograde feedback grades student-bundle system-deps clean distclean venv
+.PHONY: lab test bench release run-sources autograde feedback grades student-bundle system-deps clean distclean venv
 
 venv: $(READY)
 
@@ -85,6 +86,10 @@ release: $(READY)
 	done
 	@$(BIN)/python -m autograder.readme_figures
 	@echo "released: $(targets) -> notebooks/"
+
+# Benchmark (not a test): prints a table and writes bench/results.md (+ bench/scaling.png).
+bench: $(READY)
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 # Run source notebooks top to bottom and store their outputs (what nbval compares).
 run-sources: $(READY)

@@ -73,8 +73,10 @@ def m_step(X, gamma):
     N = X.shape[0]
     Nk = gamma.sum(axis=0)  # (K,)
     mu = (gamma.T @ X) / Nk[:, None]  # (K, D)
-    diff = X[None, :, :] - mu[:, None, :]  # (K, N, D)
-    Sigma = np.einsum("nk,kni,knj->kij", gamma, diff, diff) / Nk[:, None, None]
+    Sigma = np.empty((len(Nk), X.shape[1], X.shape[1]))
+    for k in range(len(Nk)):  # one BLAS product per component: (D, N) @ (N, D)
+        diff = X - mu[k]
+        Sigma[k] = (gamma[:, k, None] * diff).T @ diff / Nk[k]
     pi = Nk / N
     return mu, Sigma, pi
 
@@ -95,11 +97,17 @@ def fit_em(X, mu, Sigma, pi, *, n_iter: int = 100, tol: float | None = None):
     (mu, Sigma, pi) after the last iteration, and the list of log-likelihoods
     [l(theta_0), l(theta_1), ...] with one entry per parameter set visited.
     """
+    X = np.asarray(X, dtype=float)
     mu, Sigma, pi = (np.array(a, dtype=float) for a in (mu, Sigma, pi))
-    history = [loglik(X, mu, Sigma, pi)]
+    # the E step's normaliser is also the log-likelihood: one density pass per iteration
+    lj = log_joint(X, mu, Sigma, pi)
+    log_norm = logsumexp(lj, axis=1, keepdims=True)  # (N, 1): log p(x_n | theta)
+    history = [float(np.sum(log_norm))]
     for _ in range(n_iter):
-        mu, Sigma, pi = m_step(X, e_step(X, mu, Sigma, pi))
-        history.append(loglik(X, mu, Sigma, pi))
+        mu, Sigma, pi = m_step(X, np.exp(lj - log_norm))
+        lj = log_joint(X, mu, Sigma, pi)
+        log_norm = logsumexp(lj, axis=1, keepdims=True)
+        history.append(float(np.sum(log_norm)))
         if tol is not None and history[-1] - history[-2] < tol:
             break
     return (mu, Sigma, pi), history
