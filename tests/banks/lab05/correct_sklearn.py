@@ -1,0 +1,72 @@
+"""Correct: scikit-learn's own machinery where it fits, helpers elsewhere."""
+
+import numpy as np
+from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)
+
+from emlab.em_in_practice import responsibilities  # noqa: F401
+
+
+def grad_neg_loglik(X, mu, sigma, logits):
+    D = X.shape[1]
+    pi = softmax(logits)
+    gamma = responsibilities(X, mu, sigma ** 2, pi)
+    diff = X[:, None, :] - mu[None, :, :]
+    sq = np.sum(diff ** 2, axis=2)
+    d_mu = -np.einsum("nm,nmd->md", gamma, diff) / sigma[:, None] ** 2
+    d_sigma = np.sum(gamma * (D / sigma - sq / sigma ** 3), axis=0)
+    d_logits = -np.sum(gamma - pi, axis=0)
+    return d_mu, d_sigma, d_logits
+
+
+def m_step_isotropic(X, gamma):
+    N, D = X.shape
+    Nk = gamma.sum(axis=0)
+    mu = gamma.T @ X / Nk[:, None]
+    sq = np.sum((X[:, None, :] - mu[None, :, :]) ** 2, axis=2)
+    sigma2 = np.sum(gamma * sq, axis=0) / (D * Nk)
+    return mu, sigma2, Nk / N
+
+
+def running_mean_var(x):
+    import pandas as pd
+    s = pd.Series(np.asarray(x, float))
+    return s.expanding().mean().to_numpy(), s.expanding().var(ddof=0).to_numpy()
+
+
+def reset_starved(X, gamma, mu, sigma2, pi, candidates):
+    N, D = X.shape
+    M = len(pi)
+    mu, sigma2, pi = mu.copy(), sigma2.copy(), pi.copy()
+    starved = gamma.sum(axis=0) < N / (2 * M)
+    data_var = np.sum((X - X.mean(axis=0)) ** 2) / (N * D)
+    mu[starved] = X[candidates[starved]]
+    sigma2[starved] = data_var
+    pi[starved] = 1.0 / M
+    return mu, sigma2, pi / pi.sum()
+
+
+def merge_candidates(gamma):
+    G = gamma.T @ gamma
+    i, j = np.triu_indices(G.shape[0], k=1)
+    J = G[i, j]
+    order = np.argsort(-J)
+    return np.column_stack([i, j])[order], J[order]
+
+
+def split_criterion(X, gamma, mu, sigma2):
+    from scipy.stats import norm
+    f = gamma / gamma.sum(0)
+    # an isotropic Gaussian is a product of D univariate ones
+    log_p = np.stack([norm.logpdf(X, mu[k], np.sqrt(sigma2[k])).sum(1) for k in range(len(sigma2))], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(f > 0, f * np.log(f), 0.0)
+    return t.sum(0) - (f * log_p).sum(0)
+
+
+def information_criteria(X, mu, Sigma, pi):
+    from sklearn.mixture import GaussianMixture
+    K, D = np.shape(mu)
+    gm = GaussianMixture(K, covariance_type="full")
+    gm.weights_, gm.means_, gm.covariances_ = np.asarray(pi), np.asarray(mu), np.asarray(Sigma)
+    gm.precisions_cholesky_ = np.stack([np.linalg.inv(np.linalg.cholesky(S)).T for S in Sigma])
+    return gm.bic(X), gm.aic(X)

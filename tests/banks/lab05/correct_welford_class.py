@@ -1,0 +1,84 @@
+"""Correct: Welford's algorithm in a small class; dictionaries and sorted()."""
+
+import numpy as np
+from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)
+
+from emlab.em_in_practice import responsibilities  # noqa: F401
+
+
+def grad_neg_loglik(X, mu, sigma, logits):
+    D = X.shape[1]
+    pi = softmax(logits)
+    gamma = responsibilities(X, mu, sigma ** 2, pi)
+    diff = X[:, None, :] - mu[None, :, :]
+    sq = np.sum(diff ** 2, axis=2)
+    d_mu = -np.einsum("nm,nmd->md", gamma, diff) / sigma[:, None] ** 2
+    d_sigma = np.sum(gamma * (D / sigma - sq / sigma ** 3), axis=0)
+    d_logits = -np.sum(gamma - pi, axis=0)
+    return d_mu, d_sigma, d_logits
+
+
+def m_step_isotropic(X, gamma):
+    N, D = X.shape
+    Nk = np.einsum("nk->k", gamma)
+    mu = np.einsum("nk,nd->kd", gamma, X) / Nk[:, None]
+    diff = X[:, None, :] - mu[None]
+    sigma2 = np.einsum("nk,nkd,nkd->k", gamma, diff, diff) / Nk / D
+    return mu, sigma2, Nk / N
+
+
+class Running:
+    def __init__(self):
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def add(self, value):
+        self.n += 1
+        delta = value - self.mean
+        self.mean += delta / self.n
+        self.m2 += delta * (value - self.mean)
+        return self.mean, self.m2 / self.n
+
+
+def running_mean_var(x):
+    r = Running()
+    out = np.array([r.add(float(v)) for v in x])
+    return out[:, 0], out[:, 1]
+
+
+def reset_starved(X, gamma, mu, sigma2, pi, candidates):
+    N, D = X.shape
+    M = len(pi)
+    mu, sigma2, pi = mu.copy(), sigma2.copy(), pi.copy()
+    starved = gamma.sum(axis=0) < N / (2 * M)
+    data_var = np.sum((X - X.mean(axis=0)) ** 2) / (N * D)
+    mu[starved] = X[candidates[starved]]
+    sigma2[starved] = data_var
+    pi[starved] = 1.0 / M
+    return mu, sigma2, pi / pi.sum()
+
+
+def merge_candidates(gamma):
+    M = gamma.shape[1]
+    scores = {(i, j): gamma[:, i] @ gamma[:, j] for i in range(M) for j in range(i + 1, M)}
+    best = sorted(scores, key=scores.get, reverse=True)
+    return np.array(best), np.array([scores[p] for p in best])
+
+
+def split_criterion(X, gamma, mu, sigma2):
+    D = X.shape[1]
+    f = gamma / gamma.sum(axis=0)
+    sq = np.sum((X[:, None, :] - mu[None, :, :]) ** 2, axis=2)
+    log_p = -0.5 * D * np.log(2 * np.pi * sigma2) - sq / (2 * sigma2)
+    safe = np.where(f > 0, f, 1.0)
+    return np.sum(np.where(f > 0, f * (np.log(safe) - log_p), 0.0), axis=0)
+
+
+def information_criteria(X, mu, Sigma, pi):
+    from scipy.stats import multivariate_normal
+    N, D = X.shape
+    K = len(pi)
+    lj = np.column_stack([np.log(pi[k]) + np.atleast_1d(multivariate_normal(mu[k], Sigma[k]).logpdf(X))
+                          for k in range(K)])
+    ll = np.sum(logsumexp(lj, axis=1))
+    p = K * D + K * D * (D + 1) // 2 + K - 1
+    return -2 * ll + p * np.log(N), -2 * ll + 2 * p
