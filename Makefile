@@ -72,11 +72,13 @@ system-deps:
 
 # Unit tests, the grading banks (real nbgrader autograde), the release check, nbval on every
 # source notebook (stored outputs compared) and the browser tests, on both cores. Jupyter,
-# IPython and matplotlib state goes to a temporary folder, never $HOME.
+# IPython and matplotlib state goes to a temporary folder, never $HOME. Every kernel is
+# single-threaded (BLAS too): the tests already run two at a time on two cores.
 test: $(READY) system-deps
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	export JUPYTER_CONFIG_DIR=$$tmp/config JUPYTER_DATA_DIR=$$tmp/data \
-	  JUPYTER_RUNTIME_DIR=$$tmp/runtime IPYTHONDIR=$$tmp/ipython MPLCONFIGDIR=$$tmp/matplotlib; \
+	  JUPYTER_RUNTIME_DIR=$$tmp/runtime IPYTHONDIR=$$tmp/ipython MPLCONFIGDIR=$$tmp/matplotlib \
+	  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1; \
 	$(BIN)/python -m pytest -n 2 --dist loadfile \
 	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 

@@ -37,6 +37,7 @@ import nbformat
 __all__ = [
     "REPO", "Course", "temporary_course", "build_submission", "run_nbgrader", "scores_from_gradebook",
     "solution_sources", "split_functions", "grade_id", "BankSpec", "cell_points", "grade_bank", "bank_report",
+    "judge_only_problems",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -256,13 +257,15 @@ class BankSpec:
     artifact: Path
     reference: str = "all_correct"  # student id of the model answer (the source's solution cells)
 
-    def modules(self):
-        """[(student id, module source, functions its bug hits)] for every bank module. A
-        buggy module's docstring names them before a colon: "e_step, m_step: ..."."""
+    def modules(self, folder: Path | None = None):
+        """[(student id, module source, functions its bug hits)] for every bank module in
+        ``folder`` (default: the bank's own folder, whose modules nbgrader grades; its
+        ``more/`` subfolder holds further mistakes checked by the judge alone). A buggy
+        module's docstring names the functions before a colon: "e_step, m_step: ..."."""
         names = "|".join(map(re.escape, self.tests))
         pattern = re.compile(rf"((?:{names})(?:, (?:{names}))*): \S")
         entries = []
-        for path in sorted(self.directory.glob("*.py")):
+        for path in sorted((folder or self.directory).glob("*.py")):
             source = path.read_text()
             doc = (ast.get_docstring(ast.parse(source)) or "").strip()
             if path.stem.startswith("correct_"):
@@ -305,6 +308,21 @@ def _hidden_verdicts(spec: BankSpec, source: str) -> dict:
         except HiddenCheckFailed as exc:
             out[function] = str(exc)
     return out
+
+
+def judge_only_problems(spec: BankSpec) -> tuple[int, list[str]]:
+    """Put the bank's ``more/`` modules through the hidden checks in this process (trusted
+    judge included, no notebook): every buggy one must fail the hidden checks of exactly the
+    functions its docstring names. Returns (modules checked, problems)."""
+    problems, entries = [], spec.modules(spec.directory / "more")
+    for student, source, targets in entries:
+        for function, message in _hidden_verdicts(spec, source).items():
+            if function in targets and not message:
+                problems.append(f"more/{student}: the hidden checks of {function} pass: its bug is not caught")
+            if function not in targets and message:
+                problems.append(f"more/{student}: {function} fails its hidden checks, which its bug does not touch: "
+                                f"{message}")
+    return len(entries), problems
 
 
 def _caught_by(spec: BankSpec, autograded_nb: Path) -> dict:
