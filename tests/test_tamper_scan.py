@@ -15,7 +15,7 @@ ANSWERS = ("e_step", "m_step", "loglik")
 
 def honest_sources():
     yield "model answer", solution_sources(REPO / "solutions" / H.ASSIGNMENT / "old_faithful.ipynb", ANSWERS)
-    for path in sorted((REPO / "tests" / "banks" / "lab03").glob("*.py")):
+    for path in sorted((REPO / "tests" / "banks" / "lab03").rglob("*.py")):
         yield path.stem, split_functions(path.read_text(), ANSWERS)
 
 
