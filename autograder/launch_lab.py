@@ -4,11 +4,13 @@
 - the server's root is the course root (nbgrader's formgrader needs the course inside
   it) and the browser opens in ``notebooks/``, the student release;
 - nbgrader's extensions read ``autograder/nbgrader_config.py`` (course id ``emlab``,
-  exchange in ``autograder/exchange``, created here so it exists and is writable);
+  exchange in ``autograder/exchange`` and the Assignments tab's fetch folder
+  ``autograder/fetched``, created here so they exist and are writable);
 - ``--allow-root`` only when running as root.
 
 Environment: EMLAB_LAB_PORT (default 8888; the next free port is taken if busy),
-EMLAB_LAB_OPEN (a path under the course root to open first).
+EMLAB_LAB_OPEN (a path under the course root to open first), EMLAB_COURSE_ROOT (the course
+root, as in autograder/nbgrader_config.py; default: this repository).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import socket
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(os.environ.get("EMLAB_COURSE_ROOT") or Path(__file__).resolve().parent.parent).resolve()
 
 
 def free_port(preferred: int) -> int:
@@ -54,7 +56,11 @@ def main() -> None:
     os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
         p for p in [str(ROOT / "autograder"), os.environ.get("JUPYTER_CONFIG_PATH", "")] if p
     )
-    (ROOT / "autograder" / "exchange").mkdir(parents=True, exist_ok=True)
+    autograder = Path(os.environ.get("EMLAB_AUTOGRADER_DIR", ROOT / "autograder"))
+    # nbgrader's exchange and the students' fetch folder (see nbgrader_config.py) must exist
+    for folder in (os.environ.get("EMLAB_EXCHANGE", autograder / "exchange"),
+                   os.environ.get("EMLAB_ASSIGNMENT_DIR", autograder / "fetched")):
+        Path(folder).mkdir(parents=True, exist_ok=True)
     port = free_port(int(os.environ.get("EMLAB_LAB_PORT", "8888")))
     token = os.environ.get("EMLAB_LAB_TOKEN") or secrets.token_hex(24)
     open_path = os.environ.get("EMLAB_LAB_OPEN", "notebooks/03-old-faithful/old_faithful.ipynb")

@@ -10,6 +10,7 @@ Makefile exports JUPYTER_CONFIG_PATH=<repo>/autograder. Layout (nbgrader's steps
     autograder/feedback/<student>/<assignment>/
     autograder/gradebook.db           gradebook (EMLAB_GRADEBOOK_URL overrides)
     autograder/exchange/              nbgrader's exchange, for a course on one machine
+    autograder/fetched/<course>/<assignment>/  what a student fetches in `make lab`'s Assignments tab
 """
 
 import os
@@ -41,6 +42,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 c.Exchange.root = os.environ.get("EMLAB_EXCHANGE", str(AUTOGRADER / "exchange"))
 c.Exchange.path_includes_course = True
+# Where a student's Assignments tab (in `make lab`'s JupyterLab) fetches to. Not the server's
+# root, the course root, where the download folder (named after the course id) would land
+# inside the emlab package.
+c.Exchange.assignment_dir = os.environ.get("EMLAB_ASSIGNMENT_DIR", str(AUTOGRADER / "fetched"))
 
 # Release: assignments are created in the gradebook on generation; the release holds
 # no outputs (the source keeps them for nbval).
