@@ -4,11 +4,12 @@
 #   make test       the whole test suite (same set-up first)
 #   make release    regenerate notebooks/ (student release) from solutions/ with nbgrader
 #   make run-sources [ASSIGNMENT=id]  run source notebooks and store their outputs (nbval compares them)
-#   make autograde  [ASSIGNMENT=id] [STUDENT=id] [JOBS=n] [FORCE=1]  grade autograder/submitted/ in the
-#                   sandbox, verdicts judged outside the kernel; report in autograder/report/
+#   make autograde  [ASSIGNMENT=id] [STUDENT=id] [JOBS=n] [FORCE=1] [SHARD=k/n]  grade autograder/submitted/
+#                   in the sandbox, verdicts judged outside the kernel; report in autograder/report/
 #   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests
-#   make grades     autograder/grades.csv (nbgrader's export columns) and autograder/lms.csv
-#                   (one row per student, a column per assignment: Canvas/Moodle import)
+#   make grades     autograder/grades.csv (nbgrader's export columns), autograder/lms.csv (one row
+#                   per student, a column per assignment: Canvas/Moodle import) and the grade report
+#                   autograder/report/grades.html (figures, failures per question, flagged, late)
 #   make bench      [QUICK=1]  notebooks, grading throughput, reference EM vs scikit-learn -> bench/results.md
 #   make clean      remove generated state (venv kept; `make distclean` removes it too)
 
@@ -101,7 +102,8 @@ run-sources: $(READY)
 # graded by nbgrader with its kernel in a bubblewrap sandbox, judged outside the kernel.
 autograde: $(READY)
 	$(BIN)/python -m emlab_judge autograde $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT)) \
-	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(JOBS),--jobs=$(JOBS)) $(if $(FORCE),--force)
+	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(JOBS),--jobs=$(JOBS)) $(if $(FORCE),--force) \
+	  $(if $(SHARD),--shard=$(SHARD))
 
 feedback: $(READY)
 	@for a in $(targets); do \
@@ -109,9 +111,7 @@ feedback: $(READY)
 	done
 
 grades: $(READY)
-	$(NBGRADER) export --to autograder/grades.csv
-	@echo "wrote autograder/grades.csv"
-	$(BIN)/python -m emlab_judge lms-export --to autograder/lms.csv
+	$(BIN)/python -m emlab_judge grades
 
 # The zip students get: release notebooks, data, emlab/, environment files, a README.
 student-bundle: $(READY)

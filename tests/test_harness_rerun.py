@@ -1,11 +1,13 @@
 """make autograde is crash-safe and idempotent: killing a run midway (SIGKILL) loses no grade
 already written and leaves the gradebook consistent; a re-run grades only what is missing or
-changed, unless --force."""
+changed (a changed submission, a changed source notebook), unless --force; progress bar and
+summary line."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -74,6 +76,13 @@ def test_killed_run_keeps_its_grades_and_a_rerun_grades_only_what_is_missing(cou
     rerun = subprocess.run(harness(course, "--jobs", "2"), cwd=course.root, env=env, capture_output=True,
                            text=True, timeout=900)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
+    # a progress bar (done / total, time left, rate) and a summary line
+    missing = len(STUDENTS) - len(finished)
+    assert re.search(rf"{missing}/{missing} done \[[\d:]+ elapsed, [\d:?]+ left,\s+"
+                     r"(?:[\d.]+s/submission|[\d.]+submission/s)",
+                     rerun.stderr), rerun.stderr[-2000:]
+    assert re.search(rf"graded {missing} submission\(s\) in \d+ s, [\d.]+/min on 2 job\(s\), kept "
+                     rf"{len(finished)} unchanged: 0 flagged, 0 not fully graded", rerun.stderr), rerun.stderr[-2000:]
     got = results(course)
     assert {s for s, r in got.items() if r["status"] == "unchanged"} == set(finished)
     assert {s for s, r in got.items() if r["status"] == "graded"} == set(STUDENTS) - set(finished)
@@ -89,6 +98,74 @@ def test_killed_run_keeps_its_grades_and_a_rerun_grades_only_what_is_missing(cou
                    check=True)
     assert {s for s, r in results(course).items() if r["status"] == "graded"} == {"ada"}
 
+    # a changed source notebook: its submissions are graded again (only ben's run here, to be short)
+    source = course.source_notebook(H.ASSIGNMENT, NOTEBOOK)
+    nb = nbformat.read(source, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("A clarification added by the instructor."))
+    nbformat.write(nb, source)
+    subprocess.run(harness(course, "--jobs", "2", "--student", "ben"), cwd=course.root, env=env,
+                   capture_output=True, timeout=900, check=True)
+    assert {s: r["status"] for s, r in results(course).items()} == {"ben": "graded"}
+    assert {g: results(course)["ben"]["cells"][g] for g in FULL} == FULL
+
     subprocess.run(harness(course, "--jobs", "2", "--force"), cwd=course.root, env=env, capture_output=True,
                    timeout=900, check=True)
     assert {r["status"] for r in results(course).values()} == {"graded"}
+
+
+def _processes_in(folder) -> list[str]:
+    """Processes whose working folder is inside ``folder`` (a grader or kernel left behind)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+            cmd = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cwd == str(folder) or cwd.startswith(str(folder) + os.sep):
+            found.append(f"{entry}: {cmd[:200]}")
+    return found
+
+
+def test_ctrl_c_stops_the_run_at_once_and_keeps_what_is_written(course):
+    env = {**course.env, "EMLAB_SANDBOX": os.environ.get("EMLAB_SANDBOX", "")}
+    log = course.scratch / "run.log"
+    proc = subprocess.Popen(harness(course, "--jobs", "2"), cwd=course.root, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    try:
+        deadline = time.monotonic() + 600
+        while not done(course):
+            assert proc.poll() is None, "the run ended early: " + log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "grading made no progress"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C, to the harness by its PID
+        assert proc.wait(timeout=60) == 130, log.read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    assert "interrupted:" in log.read_text()
+    deadline = time.monotonic() + 15
+    while _processes_in(course.root) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _processes_in(course.root), "a grader or kernel outlived the run"
+
+    finished = done(course)
+    assert 1 <= len(finished) < len(STUDENTS)
+    db = course.autograder / "gradebook.db"
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{db}") as gb:
+        for student in finished:
+            assert gb.find_submission(H.ASSIGNMENT, student).score == sum(FULL.values())
+    # the interrupted ones left no outcome behind; one of them grades normally next time
+    stored = {p.stem for p in (course.autograder / "report" / "submissions" / H.ASSIGNMENT).glob("*.json")}
+    assert stored == set(finished)
+    left = sorted(set(STUDENTS) - set(finished))[0]
+    subprocess.run(harness(course, "--jobs", "1", "--student", left), cwd=course.root, env=env,
+                   capture_output=True, timeout=900, check=True)
+    got = results(course)[left]
+    assert got["status"] == "graded" and {g: got["cells"][g] for g in FULL} == FULL

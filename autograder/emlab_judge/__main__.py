@@ -1,28 +1,60 @@
-"""``python -m emlab_judge autograde [--assignment ID] [--student ID]``: what make autograde runs.
+"""``python -m emlab_judge autograde|grades|lms-export``: what make autograde and make grades run.
 
-Grades every submission under autograder/submitted/ (or the ones named), each on its own
-in the sandbox, judges the verdicts outside the kernel, and writes the report to
-autograder/report/. A submission graded completely before and unchanged since (same files,
-same source and release notebooks) is kept, unless --force; an interrupted run loses no
-grade already written and the next run grades what is missing. Exit status 0 whenever
-grading ran, whatever the submissions did.
+autograde [--assignment ID] [--student ID] [--jobs N] [--force] [--shard K/N] [--no-sandbox]
+    Grades every submission under autograder/submitted/ (or the ones named), JOBS at a
+    time (default: JOBS or every core), each on its own in the sandbox, judges the
+    verdicts outside the kernel, shows a progress bar (done / total, time left, rate),
+    ends with a summary line and writes the run's report to autograder/report/. A
+    submission graded completely before and unchanged since (same files, same source and
+    release notebooks) is kept, unless --force; an interrupted run loses no grade already
+    written and the next run grades what is missing. Exit status 0 whenever grading ran,
+    whatever the submissions did.
+
+grades [--csv PATH] [--lms PATH] [--report DIR]
+    autograder/grades.csv (nbgrader's export columns), autograder/lms.csv (one row per
+    student, a column per assignment) and the grade report autograder/report/grades.html
+    with its figures.
+
+lms-export [--to PATH] [--format generic|canvas|moodle]
+    Only the LMS CSV, in the layout given (see emlab_judge.export).
+
+The gradebook is EMLAB_GRADEBOOK_URL (e.g. postgresql+psycopg://user@host/db) or
+autograder/gradebook.db.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import queue
+import signal
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tqdm import tqdm
+from .batch import default_jobs, grade_folder
+from .export import FORMATS, write_lms_csv
+from .harness import Course, _nbgrader
 
-from .harness import Course, already_graded, discover, grade_submission, sync_gradebook
-from .export import write_lms_csv
-from .report import write_report
-from .sandbox import sandbox_status
+DEFAULT_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def export_grades_csv(course: Course, path: Path) -> Path:
+    """nbgrader's own CSV export (its columns: assignment, duedate, timestamp, student_id,
+    last_name, first_name, email, raw_score, late_submission_penalty, score, max_score)."""
+    path = Path(path).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    code, out, _ = _nbgrader(course, ["export", f"--to={path}", "--log-level=WARN"], course.env(), timeout=600)
+    if code != 0:
+        raise RuntimeError(f"nbgrader export failed:\n{out[-2000:]}")
+    return path
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard takes K/N, e.g. 2/3, not {text!r}") from None
+    if not 1 <= k <= n:
+        raise SystemExit(f"--shard {text}: K must be between 1 and N")
+    return k, n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,58 +64,54 @@ def main(argv: list[str] | None = None) -> int:
     grade = sub.add_parser("autograde", help="grade submissions")
     grade.add_argument("--assignment", default=None)
     grade.add_argument("--student", default=None)
-    grade.add_argument("--root", default=str(Path(__file__).resolve().parents[2]), help="course root")
+    grade.add_argument("--root", default=DEFAULT_ROOT, help="course root")
+    grade.add_argument("--submitted", default=None,
+                       help="folder of submissions, <student>/<assignment>/ (default: autograder/submitted)")
     grade.add_argument("--force", action="store_true",
                        help="grade again submissions already graded and unchanged since")
-    grade.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or os.cpu_count() or 1),
+    grade.add_argument("--jobs", type=int, default=None,
                        help="submissions graded at once (default: JOBS or the number of cores)")
+    grade.add_argument("--shard", default=None, metavar="K/N",
+                       help="grade only shard K of N (1-based): N workers on N machines split the batch")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade without the bubblewrap sandbox (flagged UNSANDBOXED in the report)")
+    grades = sub.add_parser("grades", help="grades.csv (nbgrader's export), lms.csv and the grade report")
+    grades.add_argument("--root", default=DEFAULT_ROOT, help="course root")
+    grades.add_argument("--csv", default=None, help="nbgrader's export (default: autograder/grades.csv)")
+    grades.add_argument("--lms", default=None, help="LMS CSV (default: autograder/lms.csv)")
+    grades.add_argument("--report", default=None, help="report folder (default: autograder/report)")
     lms = sub.add_parser("lms-export", help="one row per student, a column per assignment (Canvas, Moodle)")
     lms.add_argument("--to", default=None, help="CSV path (default: autograder/lms.csv)")
-    lms.add_argument("--root", default=str(Path(__file__).resolve().parents[2]), help="course root")
+    lms.add_argument("--format", default="generic", choices=FORMATS,
+                     help="generic (default), canvas (Canvas's gradebook import) or moodle")
+    lms.add_argument("--root", default=DEFAULT_ROOT, help="course root")
     args = parser.parse_args(argv)
 
     course = Course(Path(args.root).resolve())
     if args.command == "lms-export":
-        path = write_lms_csv(course.db_url, Path(args.to) if args.to else course.autograder / "lms.csv")
+        path = write_lms_csv(course.db_url, Path(args.to) if args.to else course.autograder / "lms.csv", args.format)
         print(f"wrote {path}")
         return 0
-    pairs = discover(course, args.assignment or None, args.student or None)
-    if not pairs:
-        print(f"nothing to grade in {course.submitted}", file=sys.stderr)
+    if args.command == "grades":
+        from .grade_report import write_grade_report
+
+        print(f"wrote {export_grades_csv(course, Path(args.csv) if args.csv else course.autograder / 'grades.csv')}")
+        print(f"wrote {write_lms_csv(course.db_url, Path(args.lms) if args.lms else course.autograder / 'lms.csv')}")
+        print(f"wrote {write_grade_report(course, Path(args.report) if args.report else None)}")
         return 0
-    sandboxed, why = sandbox_status()
-    if not sandboxed:
-        print(f"\n*** UNSANDBOXED: {why}. Student code will run without the sandbox. ***\n", file=sys.stderr)
-    sync_gradebook(course, sorted({a for _, a in pairs}))
-    kept = {} if args.force else {pair: r for pair in pairs if (r := already_graded(course, *pair))}
-    todo = [pair for pair in pairs if pair not in kept]
-    if kept:
-        print(f"{len(kept)} submission(s) unchanged since graded: kept (--force to grade again)", file=sys.stderr)
-    slots: queue.Queue[int] = queue.Queue()
-    for slot in range(max(1, args.jobs)):
-        slots.put(slot)
-
-    def grade(pair):
-        slot = slots.get()  # each slot has its own staging folder and sandbox uid
-        try:
-            return grade_submission(course, *pair, slot=slot)
-        finally:
-            slots.put(slot)
-
-    results = []
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool, \
-            tqdm(total=len(todo), unit="submission", desc="grading", file=sys.stderr) as bar:
-        for result in pool.map(grade, todo):
-            results.append(result)
-            bar.set_postfix_str(f"{result.student}/{result.assignment}")
-            bar.update()
-    results = sorted(results + list(kept.values()), key=lambda r: (r.assignment, r.student))
-    report = write_report(results, course.autograder / "report")
-    flagged = sum(1 for r in results if any(not f.startswith("UNSANDBOXED") for f in r.flags))
-    failed = sum(1 for r in results if r.status not in {"graded", "unchanged"})
-    print(f"graded {len(todo)} submission(s), kept {len(kept)} unchanged: {flagged} flagged, {failed} not fully "
-          f"graded; report: {report}")
+    signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: stop now, keep every grade written
+    try:
+        grade_folder(course.root, submitted=args.submitted, jobs=args.jobs or default_jobs(),
+                     sandbox=False if args.no_sandbox else None, force=args.force,
+                     assignment=args.assignment or None, student=args.student or None,
+                     shard=parse_shard(args.shard) if args.shard else None)
+    except KeyboardInterrupt:
+        return 130
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ one-line reason in the report.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,23 +37,59 @@ import nbformat
 
 from emlab_grader.record import MIME
 
+from .gradebook import child_url, open_gradebook, writer_lock
 from .preflight import preflight
 from .sandbox import Limits, SandboxSpec, kernel_argv, kill_uid, sandbox_status, write_kernelspec
 from .tamper import scan_notebook
 from .verdicts import judge_notebook
 
 __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook", "already_graded",
-           "submission_fingerprint"]
+           "submission_fingerprint", "stored_results", "slot_uid"]
 
 SLOT_UID_BASE = 61000
-_GRADEBOOK_LOCK = threading.Lock()
+SLOT_UIDS = 1000  # sandbox uids SLOT_UID_BASE .. SLOT_UID_BASE + SLOT_UIDS - 1
+UID_LOCK_DIR = Path("/run/lock/emlab-sandbox-uids")
+_SLOT_UID: dict[int, int] = {}
+_SLOT_FILES: list = []  # the open lock files: a uid stays reserved while this process lives
+_SLOT_LOCK = threading.Lock()
+
+
+def slot_uid(slot: int) -> int:
+    """The sandbox uid of a grading slot, reserved for this process on this machine.
+
+    Two harness runs on one machine (two shards on a node, two test files run at once)
+    must never share a uid: the harness kills every process of a slot's uid when a
+    submission is done. Each uid is held with an exclusive lock on a file of its own
+    (released by the kernel when the process exits, even killed), so each process takes
+    the first uids nobody else holds."""
+    import fcntl
+
+    with _SLOT_LOCK:
+        if slot in _SLOT_UID:
+            return _SLOT_UID[slot]
+        UID_LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for uid in range(SLOT_UID_BASE, SLOT_UID_BASE + SLOT_UIDS):
+            if uid in _SLOT_UID.values():
+                continue
+            fh = open(UID_LOCK_DIR / f"{uid}.lock", "a")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                continue
+            _SLOT_FILES.append(fh)
+            _SLOT_UID[slot] = uid
+            return uid
+        raise RuntimeError(f"every sandbox uid {SLOT_UID_BASE}..{SLOT_UID_BASE + SLOT_UIDS - 1} is in use")
 
 
 @dataclass(frozen=True)
 class Course:
-    """Where the course lives. Paths follow autograder/nbgrader_config.py."""
+    """Where the course lives. Paths follow autograder/nbgrader_config.py; ``submitted_dir``
+    grades submissions from another folder (same layout: <student>/<assignment>/)."""
 
     root: Path
+    submitted_dir: Path | None = None
 
     @property
     def autograder(self) -> Path:
@@ -60,7 +97,7 @@ class Course:
 
     @property
     def submitted(self) -> Path:
-        return self.autograder / "submitted"
+        return Path(self.submitted_dir) if self.submitted_dir else self.autograder / "submitted"
 
     @property
     def autograded(self) -> Path:
@@ -69,6 +106,11 @@ class Course:
     @property
     def staging(self) -> Path:
         return self.autograder / ".staging"
+
+    @property
+    def results(self) -> Path:
+        """One JSON per submission graded (whatever the outcome): what the grade report reads."""
+        return self.autograder / "report" / "submissions"
 
     @property
     def db_url(self) -> str:
@@ -87,6 +129,9 @@ class Course:
         env["PYTHONPATH"] = os.pathsep.join([str(self.autograder), str(self.root)])
         # nbgrader's gradebook runs `alembic` from PATH: this interpreter's bin first
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        # nbgrader_config.py reads it: on sqlite, with a busy timeout (parallel workers wait
+        # for the database lock rather than fail)
+        env["EMLAB_GRADEBOOK_URL"] = child_url(self.db_url)
         env.update(extra)
         return env
 
@@ -95,7 +140,7 @@ class Course:
 class SubmissionResult:
     student: str
     assignment: str
-    status: str = "graded"  # graded | ungradable | failed
+    status: str = "graded"  # graded | ungradable | failed | interrupted (| unchanged, when kept)
     score: float = 0.0
     max_score: float = 0.0
     reasons: list[str] = field(default_factory=list)
@@ -131,20 +176,59 @@ def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None 
     left running must not hold a pipe open). At the time limit the whole group is killed,
     with every process of the sandbox's uid. Returns (exit code, output, timed out)."""
     with tempfile.TemporaryFile(mode="w+") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                                preexec_fn=_die_with_parent)
+        with _RUNNING_LOCK:
+            if STOP.is_set():
+                raise Interrupted("the run was interrupted")
+            proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
+            _RUNNING[proc.pid] = uid
         timed_out = False
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)  # the group we started, by its leader's PID
+            _kill_group(proc.pid)  # the group we started, by its leader's PID
             if uid is not None:
                 kill_uid(uid)
             proc.wait(timeout=60)
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.pop(proc.pid, None)
+        if STOP.is_set():
+            raise Interrupted("the run was interrupted")
         log.seek(0)
         return proc.returncode, log.read(), timed_out
+
+
+class Interrupted(Exception):
+    """The run is being stopped (Ctrl-C, SIGTERM): this submission is left for the next run."""
+
+
+STOP = threading.Event()  # set by stop_all(); cleared by the next batch
+_RUNNING: dict[int, int | None] = {}  # PID of each nbgrader child -> its sandbox uid
+_RUNNING_LOCK = threading.Lock()
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def stop_all() -> None:
+    """Stop the run now (from the thread that caught Ctrl-C): no nbgrader child starts any
+    more, the running ones are killed with their sandboxes, their submissions are left
+    ungraded (no grade written for them, no "done" mark) for the next run. Grades already
+    written stay."""
+    with _RUNNING_LOCK:
+        STOP.set()
+        running = dict(_RUNNING)
+    for pid, uid in running.items():
+        _kill_group(pid)
+        if uid is not None:
+            kill_uid(uid)
 
 
 def _die_with_parent() -> None:
@@ -167,11 +251,26 @@ def submission_fingerprint(course: Course, student: str, assignment: str) -> str
     digest = hashlib.sha256(HARNESS_VERSION.encode())
     folders = [course.submitted / student / assignment, course.root / "solutions" / assignment,
                course.root / "notebooks" / assignment]
-    for folder in folders:
+    for index, folder in enumerate(folders):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
             digest.update(str(path.relative_to(folder)).encode())
-            digest.update(path.read_bytes())
+            digest.update(path.read_bytes() if index == 0 else _course_file(path))
     return digest.hexdigest()
+
+
+_COURSE_FILES: dict[tuple[str, int, int], bytes] = {}
+
+
+def _course_file(path: Path) -> bytes:
+    """A source or release file's bytes, read once per version (a batch fingerprints the
+    same assignment files for every student)."""
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _COURSE_FILES:
+        if len(_COURSE_FILES) > 256:
+            _COURSE_FILES.clear()
+        _COURSE_FILES[key] = path.read_bytes()
+    return _COURSE_FILES[key]
 
 
 def _write_done(course: Course, student: str, assignment: str, fingerprint: str, result: SubmissionResult) -> None:
@@ -182,9 +281,10 @@ def _write_done(course: Course, student: str, assignment: str, fingerprint: str,
     os.replace(tmp, folder / DONE_FILE)  # atomic: a killed run leaves the old state or the new
 
 
-def already_graded(course: Course, student: str, assignment: str) -> SubmissionResult | None:
-    """The stored result when this exact submission was graded completely, else None."""
-    from nbgrader.api import Gradebook, MissingEntry
+def already_graded(course: Course, student: str, assignment: str, gb=None) -> SubmissionResult | None:
+    """The stored result when this exact submission was graded completely, else None.
+    ``gb``: an open Gradebook to use (one for a whole batch), else one is opened."""
+    from nbgrader.api import MissingEntry
 
     done = course.autograded / student / assignment / DONE_FILE
     try:
@@ -193,9 +293,9 @@ def already_graded(course: Course, student: str, assignment: str) -> SubmissionR
         return None
     if stored.get("fingerprint") != submission_fingerprint(course, student, assignment):
         return None
-    with Gradebook(course.db_url) as gb:
+    with contextlib.nullcontext(gb) if gb is not None else open_gradebook(course.db_url) as book:
         try:
-            gb.find_submission(assignment, student)
+            book.find_submission(assignment, student)
         except MissingEntry:
             return None
     result = SubmissionResult(**stored["result"])
@@ -204,8 +304,9 @@ def already_graded(course: Course, student: str, assignment: str) -> SubmissionR
 
 
 def sync_gradebook(course: Course, assignments: list[str]) -> None:
-    """Put each assignment's grade cells in the gradebook (trusted: solutions/ only)."""
-    with tempfile.TemporaryDirectory(prefix="emlab-sync-") as tmp:
+    """Put each assignment's grade cells in the gradebook (trusted: solutions/ only). Under
+    the gradebook's writer lock: several grading machines may start at once."""
+    with writer_lock(course.db_url), tempfile.TemporaryDirectory(prefix="emlab-sync-") as tmp:
         for assignment in assignments:
             code, out, _ = _nbgrader(course, ["generate_assignment", assignment, "--force", "--log-level=WARN",
                                               f"--CourseDirectory.release_directory={tmp}"], course.env())
@@ -330,12 +431,13 @@ def _incidents(nb) -> list[str]:
 
 
 def _apply_verdicts(course: Course, student: str, assignment: str, result: SubmissionResult) -> None:
-    """Judge each autograded notebook, correct the gradebook, annotate the notebook."""
-    from nbgrader.api import Gradebook, MissingEntry
+    """Judge each autograded notebook, correct the gradebook, annotate the notebook. Call
+    under the gradebook's writer lock."""
+    from nbgrader.api import MissingEntry
 
     out_dir = course.autograded / student / assignment
     judged = {}
-    with Gradebook(course.db_url) as gb:
+    with open_gradebook(course.db_url, write=True) as gb:
         for source_path in course.source_notebooks(assignment):
             path = out_dir / source_path.name
             if not path.exists():
@@ -352,8 +454,7 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
                     continue
                 notebook_score = grade.auto_score if grade.auto_score is not None else 0.0
                 if notebook_score != v.score:
-                    grade.auto_score = v.score
-                    gb.db.commit()
+                    grade.auto_score = v.score  # committed with the others below: all or none
                     if v.score < notebook_score:
                         what = "; ".join(v.tampering) if v.tampering else "; ".join(v.messages)
                         if v.tampering:
@@ -387,6 +488,7 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
             result.reasons.extend(_incidents(nb))
             nbformat.write(nb, path)
             judged[source_path.name] = {"verdicts": [asdict(v) for v in verdicts], "records": records}
+        gb.db.commit()  # one transaction: a run killed before it leaves nbgrader's scores and no "done" mark
         try:
             submission = gb.find_submission(assignment, student)
             result.score, result.max_score = float(submission.score), float(submission.max_score)
@@ -402,9 +504,9 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
 def _record_ungradable(course: Course, student: str, assignment: str, result: SubmissionResult) -> None:
     """Nothing could be graded: the student is in the gradebook (no submission: score 0).
     A grade from an earlier, readable version of the submission is kept, and said so."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(course.db_url) as gb:
+    with open_gradebook(course.db_url, write=True) as gb:
         gb.update_or_create_student(student)
         result.max_score = float(gb.find_assignment(assignment).max_score)
         try:
@@ -416,21 +518,26 @@ def _record_ungradable(course: Course, student: str, assignment: str, result: Su
 
 
 def grade_submission(course: Course, student: str, assignment: str, *, slot: int = 0,
-                     limits: Limits | None = None) -> SubmissionResult:
-    """Grade one submission; never raises for anything the submission did."""
+                     limits: Limits | None = None, sandbox: bool | None = None) -> SubmissionResult:
+    """Grade one submission; never raises for anything the submission did. ``sandbox``
+    False grades without bubblewrap (resource limits only; the result is flagged
+    UNSANDBOXED), None uses it where it runs. The result is also stored in
+    ``course.results`` for the grade report."""
     limits = limits or Limits.from_env()
     started = time.monotonic()
     result = SubmissionResult(student, assignment)
-    sandboxed, why = sandbox_status()
+    sandboxed, why = sandbox_status() if sandbox is not False else (False, "disabled by the caller")
     result.sandboxed = sandboxed
     if not sandboxed:
         result.flags.append(f"UNSANDBOXED: {why}")
-    uid = SLOT_UID_BASE + slot if os.geteuid() == 0 and sandboxed else None
+    uid = slot_uid(slot) if os.geteuid() == 0 and sandboxed else None
     work = Path(tempfile.mkdtemp(prefix=f"emlab-grade-{slot}-"))
     course.staging.mkdir(parents=True, exist_ok=True)
     staging_root = Path(tempfile.mkdtemp(prefix=f"slot-{slot}-", dir=course.staging))  # never shared
     fingerprint = submission_fingerprint(course, student, assignment)
     try:
+        if STOP.is_set():
+            raise Interrupted("the run was interrupted")
         if not _stage(course, student, assignment, staging_root, result):
             result.status = "ungradable"
             _record_ungradable(course, student, assignment, result)
@@ -478,11 +585,17 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                 tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-3:]
                 result.reasons.append("nbgrader could not grade it: " + (" | ".join(tail) or log[-300:]))
             break
-        with _GRADEBOOK_LOCK:  # one writer at a time from this process
-            _apply_verdicts(course, student, assignment, result)
+        # one harness writer at a time (threads, processes, machines); nbgrader's own writes
+        # for this submission are committed by now
+        if STOP.is_set():
+            raise Interrupted("the run was interrupted")
+        _apply_verdicts(course, student, assignment, result)
         if result.status == "graded":
             result.seconds = round(time.monotonic() - started, 2)
             _write_done(course, student, assignment, fingerprint, result)
+    except Interrupted:
+        result.status = "interrupted"
+        result.reasons.append("the run was interrupted before this submission was graded")
     except Exception as exc:  # a harness failure on one submission never stops the batch
         result.status = "failed"
         result.reasons.append(f"grading error: {type(exc).__name__}: {exc}")
@@ -492,4 +605,30 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging_root, ignore_errors=True)
         result.seconds = round(time.monotonic() - started, 2)
+        if result.status != "interrupted":
+            _store_result(course, result)
     return result
+
+
+def _store_result(course: Course, result: SubmissionResult) -> None:
+    """Keep the outcome (status, reasons, flags, the judge's messages) for the grade report,
+    written atomically."""
+    try:
+        path = course.results / result.assignment / f"{result.student}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(result.to_json(), indent=1))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the gradebook holds the grade; only the report's details are lost
+
+
+def stored_results(course: Course) -> list[SubmissionResult]:
+    """Every submission's last stored outcome, sorted by (assignment, student)."""
+    results = []
+    for path in sorted(course.results.glob("*/*.json")):
+        try:
+            results.append(SubmissionResult(**json.loads(path.read_text())))
+        except (OSError, ValueError, TypeError):
+            continue
+    return sorted(results, key=lambda r: (r.assignment, r.student))

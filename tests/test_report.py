@@ -1,0 +1,166 @@
+"""make grades: autograder/grades.csv (nbgrader's export columns), lms.csv and the grade
+report (grades.html with PNG figures, grades.json) hold the right numbers for a small batch.
+
+The gradebook is filled through nbgrader's API and the harness's stored outcomes are
+written as the harness writes them (no kernel runs: fast); test_postgres_gradebook.py
+makes the same report from a batch really graded.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grading_support import temporary_course
+
+A = "03-old-faithful"
+NB = "old_faithful"
+CELLS = {"test_e_step": 2.0, "test_m_step": 2.0, "test_loglik": 1.0}  # autograded
+WRITTEN = "written_answer"  # manually graded, 1 point
+DUE = dt.datetime(2026, 1, 10, 12, 0)
+E_MSG = "e_step, hidden case 'two components': the responsibilities of a point sum to {} instead of 1."
+M_MSG = "m_step, hidden case 'unequal weights': the mixing weights do not sum to 1."
+
+# student -> (autograded points per cell, manual points or None, timestamp)
+SUBMISSIONS = {
+    "ada": ({"test_e_step": 2, "test_m_step": 2, "test_loglik": 1}, 1.0, DUE - dt.timedelta(hours=3)),
+    "ben": ({"test_e_step": 0, "test_m_step": 2, "test_loglik": 1}, None, DUE + dt.timedelta(hours=26, minutes=30)),
+    "cai": ({"test_e_step": 0, "test_m_step": 0, "test_loglik": 1}, 0.0, DUE - dt.timedelta(minutes=5)),
+}
+STUDENTS = ["ada", "ben", "cai", "dee", "eve"]  # dee never submitted; eve's submission was ungradable
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = temporary_course(tmp_path_factory.mktemp("report"), [A])
+    sys.path.insert(0, str(course.root / "autograder"))
+    from nbgrader.api import Gradebook
+
+    from emlab_judge.harness import Course, SubmissionResult, _store_result
+
+    with Gradebook(course.env["EMLAB_GRADEBOOK_URL"], course_id="emlab") as gb:
+        gb.update_or_create_assignment(A, duedate=DUE)
+        gb.add_notebook(NB, A)
+        for name, points in CELLS.items():
+            gb.add_grade_cell(name, NB, A, max_score=points, cell_type="code")
+        gb.add_grade_cell(WRITTEN, NB, A, max_score=1.0, cell_type="markdown")
+        gb.add_solution_cell(WRITTEN, NB, A)
+        for student in STUDENTS:
+            gb.update_or_create_student(student, first_name=student.title(), last_name="Lovelace")
+        for student, (auto, manual, when) in SUBMISSIONS.items():
+            gb.add_submission(A, student, timestamp=when)
+            for name, points in auto.items():
+                grade = gb.find_grade(name, NB, A, student)
+                grade.auto_score = float(points)
+            written = gb.find_grade(WRITTEN, NB, A, student)
+            written.manual_score = manual
+            written.needs_manual_grade = manual is None
+            gb.db.commit()
+
+    harness_course = Course(course.root)
+    outcomes = [
+        SubmissionResult("ada", A, cells={**auto_of("ada")}),
+        SubmissionResult("ben", A, messages={"test_e_step": [E_MSG.format("1.2500")]},
+                         reasons=["test_e_step: " + E_MSG.format("1.2500")]),
+        SubmissionResult("cai", A, messages={"test_e_step": [E_MSG.format("0.5000")], "test_m_step": [M_MSG]},
+                         flags=["tampering suspected in test_e_step: e_step: the test cell shows no error but "
+                                "its hidden checks left no record"]),
+        SubmissionResult("eve", A, status="ungradable",
+                         reasons=["old_faithful.ipynb: not valid JSON; nothing in it could be graded"]),
+    ]
+    for outcome in outcomes:
+        _store_result(harness_course, outcome)
+    run = subprocess.run([sys.executable, "-m", "emlab_judge", "grades", "--root", str(course.root)],
+                         cwd=course.root, env=course.env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return course
+
+
+def auto_of(student):
+    return {k: float(v) for k, v in SUBMISSIONS[student][0].items()}
+
+
+def total(student):
+    auto, manual, _ = SUBMISSIONS[student]
+    return sum(auto.values()) + (manual or 0.0)
+
+
+def test_grades_csv_has_nbgrader_export_columns_and_every_score(course):
+    rows = list(csv.DictReader((course.autograder / "grades.csv").open()))
+    assert list(rows[0]) == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                             "raw_score", "late_submission_penalty", "score", "max_score"]
+    got = {r["student_id"]: float(r["score"]) for r in rows if r["assignment"] == A}
+    assert got == {s: total(s) if s in SUBMISSIONS else 0.0 for s in STUDENTS}
+    assert {float(r["max_score"]) for r in rows} == {sum(CELLS.values()) + 1.0}
+
+
+def test_lms_csv_one_row_per_student_a_column_per_assignment(course):
+    rows = list(csv.reader((course.autograder / "lms.csv").open()))
+    assert rows[0] == ["Student ID", "Student Name", A]
+    assert rows[1] == ["Points Possible", "", "6"]
+    assert {r[0]: float(r[2]) for r in rows[2:]} == {s: total(s) if s in SUBMISSIONS else 0.0 for s in STUDENTS}
+    assert rows[2][1] == "Ada Lovelace"
+
+
+def test_report_numbers(course):
+    [stats] = json.loads((course.autograder / "report" / "grades.json").read_text())
+    assert stats["name"] == A and stats["max_score"] == 6.0 and stats["duedate"] == "2026-01-10 12:00"
+    assert stats["scores"] == {s: total(s) for s in SUBMISSIONS}
+    assert stats["mean"] == pytest.approx(sum(map(total, SUBMISSIONS)) / 3)
+    assert stats["median"] == total("ben")
+    assert sorted(stats["missing"]) == ["dee", "eve"]
+    questions = {q["name"]: q for q in stats["questions"]}
+    assert [q["name"] for q in stats["questions"]] == [*CELLS, WRITTEN]
+    assert {n: (q["full"], q["partial"], q["zero"], q["ungraded"]) for n, q in questions.items()} == {
+        "test_e_step": (1, 0, 2, 0), "test_m_step": (2, 0, 1, 0), "test_loglik": (3, 0, 0, 0),
+        WRITTEN: (1, 0, 1, 1)}
+    assert questions["test_e_step"]["mean"] == pytest.approx(2 / 3, abs=1e-3)
+    assert questions[WRITTEN]["kind"] == "manual" and questions["test_loglik"]["kind"] == "autograded"
+    # the same mistake with different numbers counts as one message, twice
+    [(message, n)] = questions["test_e_step"]["failures"]
+    assert n == 2 and message.startswith("e_step, hidden case 'two components'")
+    assert questions["test_m_step"]["failures"] == [[M_MSG, 1]]
+    assert questions["test_loglik"]["failures"] == []
+    assert [f["student"] for f in stats["flagged"]] == ["cai"]
+    assert "tampering suspected" in stats["flagged"][0]["flags"][0]
+    assert stats["ungradable"] == [{"student": "eve", "status": "ungradable",
+                                    "reasons": ["old_faithful.ipynb: not valid JSON; nothing in it could be graded"]}]
+    assert stats["late"] == [{"student": "ben", "timestamp": "2026-01-11 14:30", "late_by_hours": 26.5}]
+
+
+def test_report_html_and_figures(course):
+    import matplotlib.image as mpimg
+
+    folder = course.autograder / "report"
+    page = (folder / "grades.html").read_text()
+    for text in (A, "Most common failures", M_MSG.replace("'", "&#x27;"), "tampering suspected", "not valid JSON",
+                 "2026-01-11 14:30", "26.5"):
+        assert text in page, text
+    for name in (f"{A}-scores.png", f"{A}-questions.png"):
+        assert f'src="figures/{name}"' in page
+        image = mpimg.imread(folder / "figures" / name)
+        height, width = image.shape[:2]
+        assert width >= 600 and height >= 250, (name, image.shape)  # readable, not a thumbnail
+        assert image[..., :3].std() > 0.05  # something is drawn
+
+
+def test_lms_layouts_for_canvas_and_moodle(course):
+    from emlab_judge.export import lms_rows
+
+    url = course.env["EMLAB_GRADEBOOK_URL"]
+    expected = {s: f"{total(s):g}" if s in SUBMISSIONS else "0" for s in STUDENTS}
+    canvas = lms_rows(url, "canvas")
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", A]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
+    assert {r[3]: r[5] for r in canvas[2:]} == expected
+    assert canvas[2][0] == "Lovelace, Ada"
+    moodle = lms_rows(url, "moodle")
+    assert moodle[0] == ["Username", "ID number", "Email address", "First name", "Last name", A]
+    assert {r[0]: r[5] for r in moodle[1:]} == expected  # no points row: every row is a student
+    with pytest.raises(ValueError):
+        lms_rows(url, "blackboard")
