@@ -88,8 +88,43 @@ def optimisers_section(root: Path, quick: bool, figure_dir: Path) -> str:
             + _table(["start (μ, σ)", "method", "iterations to the optimum", "near the saddle", "time"], body) + "\n")
 
 
+def grading_section(root: Path, quick: bool, figure_dir: Path) -> str:
+    """Grading throughput: stock nbgrader against the harness, sandbox on and off."""
+    import os
+    import tempfile
+
+    from . import grading
+
+    autograder = str(root / "autograder")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [autograder, os.environ.get("PYTHONPATH")] if p)
+    n, jobs = (6, 2) if quick else (40, os.cpu_count() or 2)
+    with tempfile.TemporaryDirectory(prefix="emlab-bench-") as tmp:
+        rows, floor = grading.grading_throughput(Path(tmp), n=n, jobs=jobs)
+    stock = rows[0]
+    body = []
+    for row in rows:
+        spread = (f"{grading.median(row.per_submission):.3g} s ({min(row.per_submission):.3g}-"
+                  f"{max(row.per_submission):.3g})" if row.per_submission else "-")
+        body.append([row.grader, row.submissions, f"{row.wall_seconds:.0f} s", f"{row.per_minute:.1f}",
+                     f"{row.per_minute / stock.per_minute:.2f}", spread])
+    exec_floor = grading.median(floor)
+    sandboxed = rows[1]
+    overhead = grading.median(sandboxed.per_submission) - exec_floor
+    return ("## Grading throughput: a batch of lab-03 submissions\n\n"
+            f"{n} submissions (the model answer, correct and buggy implementations, a kernel that dies, a malformed "
+            "file), each run in a fresh copy of the course. Ratio = submissions per minute over stock nbgrader's "
+            f"(target with the sandbox on: at least 1.8 on 2 cores).\n\n"
+            + _table(["grader", "submissions", "wall time", "per minute", "ratio to stock",
+                      "seconds per submission (median, min-max)"], body)
+            + f"\n\nExecuting the same notebook (the model answer) in a kernel already running: "
+              f"{exec_floor:.3g} s (median of {len(floor)}). The harness's overhead per submission over that, "
+              f"sandbox on: {overhead:.3g} s (kernel start, sandbox, nbgrader's pre- and post-processing, the "
+              "judge, gradebook writes).\n")
+
+
 SECTIONS = {
     "notebooks": notebooks_section,
+    "grading": grading_section,
     "em": em_section,
     "optimisers": optimisers_section,
 }

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Sequence
 
 import numpy as np
+
+from .checking import close, fail, loglik_never_decreases
 
 __all__ = ["check_e_step", "check_m_step", "check_loglik", "check_monotone", "gamma_problem"]
 
@@ -35,12 +36,10 @@ def _fmt(a) -> str:
 
 
 def _close(a, b, rtol=RTOL, atol=ATOL) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return close(a, b, rtol, atol)
 
 
-def _fail(fname: str, label: str, message: str):
-    raise AssertionError(f"{fname}, on the case '{label}':\n{message}")
+_fail = fail
 
 
 def _check_signature(func, fname: str, expected: tuple[str, ...]) -> None:
@@ -439,37 +438,19 @@ def check_loglik(loglik) -> None:
 
 # --------------------------------------------------------------------------- monotone
 def check_monotone(history, rtol: float = 1e-8) -> None:
-    """Check that the log-likelihood never went down during an EM run.
+    """Check that the log-likelihood never went down during an EM run; print a ``✓`` line.
 
-    Parameters
-    ----------
-    history : EMHistory (from :func:`emlab.em.run_em`) or sequence of float
-        The log-likelihoods l(theta_0), l(theta_1), ... in nats.
-    rtol : float
-        A decrease smaller than ``rtol * max(1, |l|)`` is round-off, not a bug.
+    history : EMHistory (from :func:`emlab.em.run_em`), or a sequence of float: the log-likelihoods after 0, 1, 2, ...
+        iterations, in nats
+    rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
 
-    Raises AssertionError naming the iteration where l decreased and by how much;
-    prints a ``✓`` line otherwise.
+    Raises AssertionError naming the iteration where l decreased and by how much.
     """
     __tracebackhide__ = True
-    values = getattr(history, "loglik", history)
-    if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
-        raise AssertionError("check_monotone needs the EMHistory from run_em (or a list of log-likelihoods).")
-    ll = np.asarray(values, dtype=float).ravel()
-    bad = np.where(~np.isfinite(ll))[0]
-    if len(bad):
-        t = int(bad[0])
-        raise AssertionError(
-            f"the log-likelihood is {ll[t]} at iteration {t}. NaN or -inf usually means densities that "
-            "underflowed to 0 (use log-densities and logsumexp) or a covariance that collapsed onto one point.")
-    for t in range(len(ll) - 1):
-        drop = ll[t] - ll[t + 1]
-        if drop > rtol * max(1.0, abs(ll[t])):
-            raise AssertionError(
-                f"the log-likelihood went DOWN at iteration {t + 1}: from {ll[t]:.6f} to {ll[t + 1]:.6f} "
-                f"(by {drop:.4g}). EM can never decrease it: the E step makes the lower bound touch l, the M "
-                "step raises the bound, so l cannot fall. A decrease means e_step, m_step and loglik disagree: "
-                "check that m_step maximises exactly (N_k, not N_k - 1; the new mu_k inside Sigma_k) and that "
-                "loglik and e_step use the same density and the weights pi.")
-    print(f"✓ the log-likelihood never went down over {len(ll) - 1} iterations: "
-          f"from {ll[0]:.4f} to {ll[-1]:.4f}.")
+    loglik_never_decreases(history, rtol, runner="run_em",
+                           nonfinite=(". NaN or -inf usually means densities that underflowed to 0 (use log-densities and "
+                                     "logsumexp) or a covariance that collapsed onto one point."),
+                           decrease=("EM can never decrease it: the E step makes the lower bound touch l, the M step raises "
+                                    "the bound, so l cannot fall. A decrease means e_step, m_step and loglik disagree: check "
+                                    "that m_step maximises exactly (N_k, not N_k - 1; the new mu_k inside Sigma_k) and that "
+                                    "loglik and e_step use the same density and the weights pi."))

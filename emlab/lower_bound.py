@@ -31,11 +31,12 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+
+from .checking import close, fail, loglik_never_decreases
 
 __all__ = [
     "TRUE_LAM", "TRUE_MU", "TRUE_SIGMA", "COLOURS", "simulate_mixture", "mixture_density",
@@ -272,12 +273,10 @@ def _fmt(a) -> str:
 
 
 def _close(a, b, rtol=RTOL, atol=ATOL) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return close(a, b, rtol, atol)
 
 
-def _fail(fname: str, label: str, message: str):
-    raise AssertionError(f"{fname}, on the case '{label}':\n{message}")
+_fail = fail
 
 
 def _check_signature(func, fname: str, expected: tuple[str, ...]) -> None:
@@ -574,25 +573,17 @@ def check_update_lambda(update_lambda) -> None:
 
 # --------------------------------------------------------------------------- monotone
 def check_monotone(history, rtol: float = 1e-9) -> None:
-    """Check that the log-likelihood never went down during an EM run.
+    """Check that the log-likelihood never went down during an EM run; print a ``✓`` line.
 
-    history : EMHistory or sequence of floats (log-likelihoods after 0, 1, 2, ... iterations)
-    rtol : a decrease below rtol * max(1, |ℓ|) is round-off, not a bug
+    history : the history from :func:`run_em`, or a sequence of float: the log-likelihoods after 0, 1, 2, ...
+        iterations, in nats
+    rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
+
+    Raises AssertionError naming the iteration where l decreased and by how much.
     """
     __tracebackhide__ = True
-    values = getattr(history, "loglik", history)
-    if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
-        raise AssertionError("check_monotone needs the history from run_em (or a list of numbers).")
-    ll = np.asarray(values, dtype=float).ravel()
-    bad = np.where(~np.isfinite(ll))[0]
-    if len(bad):
-        raise AssertionError(f"the log-likelihood is {ll[bad[0]]} after {int(bad[0])} iterations: use log-densities "
-                             "and scipy.special.logsumexp in compute_loglik.")
-    for t in range(len(ll) - 1):
-        drop = ll[t] - ll[t + 1]
-        if drop > rtol * max(1.0, abs(ll[t])):
-            raise AssertionError(
-                f"the log-likelihood went DOWN at iteration {t + 1}: from {ll[t]:.6f} to {ll[t + 1]:.6f}. EM never "
-                "decreases it, so your functions disagree: check that calc_probs uses the weights, that the updates "
-                "divide by each component's own weight, and that update_sigma returns standard deviations.")
-    print(f"✓ the log-likelihood never went down over {len(ll) - 1} iterations: from {ll[0]:.4f} to {ll[-1]:.4f}.")
+    loglik_never_decreases(history, rtol, runner="run_em",
+                           nonfinite=(": use log-densities and scipy.special.logsumexp in compute_loglik."),
+                           decrease=("EM never decreases it, so your functions disagree: check that calc_probs uses the "
+                                    "weights, that the updates divide by each component's own weight, and that update_sigma "
+                                    "returns standard deviations."))

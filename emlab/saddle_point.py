@@ -32,6 +32,8 @@ from typing import Callable
 
 import numpy as np
 
+from .checking import close, fail
+
 __all__ = [
     "DATA", "SADDLE", "DIRAC_OPTIMA", "MU_TARGET", "OptimiserPath",
     "em_update", "em_path", "gradient_ascent", "alternating_path", "iterations_near",
@@ -302,8 +304,7 @@ def optimiser_race(starts, tol: float = 1e-8, grad_ll: Callable | None = None, a
 
 
 # --------------------------------------------------------------------------- check helpers
-def _fail(fname: str, label: str, message: str):
-    raise AssertionError(f"{fname}, on the case '{label}':\n{message}")
+_fail = fail
 
 
 def _fmt(a) -> str:
@@ -311,8 +312,7 @@ def _fmt(a) -> str:
 
 
 def _close(a, b, rtol=RTOL, atol=ATOL) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return close(a, b, rtol, atol)
 
 
 def _check_signature(func, fname: str, expected: tuple[str, ...]) -> None:

@@ -25,11 +25,12 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+
+from .checking import close, fail, loglik_never_decreases
 
 __all__ = [
     "TRUE_MU1", "TRUE_MU2", "TRUE_SIGMA", "HEIGHT_LABEL", "GROUP_COLOURS",
@@ -311,8 +312,7 @@ def plot_em_path(ax, hist: TwoMeansHistory, colour="white", label: str | None = 
 
 
 # --------------------------------------------------------------------------- check helpers
-def _fail(fname: str, label: str, message: str):
-    raise AssertionError(f"{fname}, on the case '{label}':\n{message}")
+_fail = fail
 
 
 def _fmt(a) -> str:
@@ -320,8 +320,7 @@ def _fmt(a) -> str:
 
 
 def _close(a, b, rtol=RTOL, atol=ATOL) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return close(a, b, rtol, atol)
 
 
 def _check_signature(func, fname: str, expected: tuple[str, ...]) -> None:
@@ -658,31 +657,17 @@ def check_incomplete_loglik(incomplete_loglik) -> None:
 
 # --------------------------------------------------------------------------- monotone
 def check_monotone(history, rtol: float = 1e-9) -> None:
-    """Check that the log-likelihood never went down during an EM run.
+    """Check that the log-likelihood never went down during an EM run; print a ``✓`` line.
 
-    Parameters
-    ----------
-    history : TwoMeansHistory or sequence of float
-        The log-likelihoods after 0, 1, 2, ... iterations, in nats.
-    rtol : float
-        A decrease below ``rtol * max(1, |l|)`` is round-off, not a bug.
+    history : TwoMeansHistory (from :func:`run_two_means_em`), or a sequence of float: the log-likelihoods after 0, 1, 2, ...
+        iterations, in nats
+    rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
+
+    Raises AssertionError naming the iteration where l decreased and by how much.
     """
     __tracebackhide__ = True
-    values = getattr(history, "loglik", history)
-    if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
-        raise AssertionError("check_monotone needs the history from run_two_means_em (or a list of numbers).")
-    ll = np.asarray(values, dtype=float).ravel()
-    bad = np.where(~np.isfinite(ll))[0]
-    if len(bad):
-        raise AssertionError(f"the log-likelihood is {ll[bad[0]]} at iteration {int(bad[0])}: use the log-sum-exp "
-                             "trick in incomplete_loglik.")
-    for t in range(len(ll) - 1):
-        drop = ll[t] - ll[t + 1]
-        if drop > rtol * max(1.0, abs(ll[t])):
-            raise AssertionError(
-                f"the log-likelihood went DOWN at iteration {t + 1}: from {ll[t]:.6f} to {ll[t + 1]:.6f} (by "
-                f"{drop:.4g}). EM never decreases it, so e_step, m_step and incomplete_loglik disagree: check "
-                "that e_step returns the probability of group 1 (mean mu1), that m_step weights mu2 by "
-                "1 - z_hat, and that incomplete_loglik uses the same density and the weights 1/2.")
-    print(f"✓ the log-likelihood never went down over {len(ll) - 1} iterations: "
-          f"from {ll[0]:.4f} to {ll[-1]:.4f}.")
+    loglik_never_decreases(history, rtol, runner="run_two_means_em",
+                           nonfinite=(": use the log-sum-exp trick in incomplete_loglik."),
+                           decrease=("EM never decreases it, so e_step, m_step and incomplete_loglik disagree: check that "
+                                    "e_step returns the probability of group 1 (mean mu1), that m_step weights mu2 by 1 - "
+                                    "z_hat, and that incomplete_loglik uses the same density and the weights 1/2."))

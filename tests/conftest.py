@@ -37,3 +37,19 @@ def isolated_env(tmp: Path, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def jupyter_env(tmp_path):
     return isolated_env(tmp_path)
+
+
+# The longest test files first, so that `make test`'s two workers (pytest-xdist, --dist
+# loadfile: a file stays on one worker) end together instead of one of them finishing a long
+# file alone. The order is the same on every worker, as xdist requires; files not listed keep
+# their order, after these.
+LONGEST_FIRST = [
+    "test_hostile_lab03.py", "test_harness_rerun.py", "test_bank_lab03.py", "test_postgres_gradebook.py",
+    "test_bank_lab05.py", "test_bank_lab02.py", "test_bank_lab01.py", "test_bank_lab04.py",
+    "test_browser_student.py", "test_browser_instructor.py", "test_harness_batch.py",
+]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept within
