@@ -7,16 +7,21 @@ before the first M step (as the reference's first iteration does) and computes t
 log-likelihood of the final parameters in the same pass; both sides are timed over the
 whole fit and divided by the iteration count. The log-likelihoods of the final
 parameters must agree to 1e-8 relative.
+
+Both sides use the same BLAS with the same number of threads (threadpoolctl): one thread,
+as every grading kernel and test runs, and then every core, BLAS's default.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from emlab_judge import reference as ref
 
@@ -30,6 +35,7 @@ class ScalingRow:
     N: int
     D: int
     K: int
+    blas_threads: int
     n_iter: int
     ours: Timing          # seconds per iteration
     sklearn: Timing       # seconds per iteration
@@ -62,28 +68,35 @@ def _sklearn_model(mu0, Sigma0, pi0, n_iter: int) -> GaussianMixture:
 
 
 def em_scaling(sizes=(10_000, 100_000, 1_000_000), dims=(2, 10), K: int = 3, n_iter: int = 5,
-               runs: int = 3) -> list[ScalingRow]:
-    """One row per (N, D): time per iteration (median of ``runs``), peak memory, ℓ agreement."""
+               runs: int = 3, blas_threads=(1, None)) -> list[ScalingRow]:
+    """One row per (BLAS threads, D, N): time per iteration (median of ``runs``), peak
+    memory, ℓ agreement. ``blas_threads``: None for BLAS's default (every core)."""
     rows = []
-    for D in dims:
-        for N in sizes:
-            X, mu0, Sigma0, pi0 = _problem(N, D, K)
-
-            def ours():
-                return ref.fit_em(X, mu0, Sigma0, pi0, n_iter=n_iter)
-
-            def theirs():
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    return _sklearn_model(mu0, Sigma0, pi0, n_iter).fit(X)
-
-            t_ours, t_sk = time_runs(ours, runs, warmup=1), time_runs(theirs, runs, warmup=1)
-            (mu, Sigma, pi), history = ours()
-            ll_ours = history[-1]
-            ll_sk = float(theirs().score(X) * N)
-            rows.append(ScalingRow(N, D, K, n_iter,
-                                   Timing(*(v / n_iter for v in (t_ours.median, t_ours.low, t_ours.high)), runs),
-                                   Timing(*(v / n_iter for v in (t_sk.median, t_sk.low, t_sk.high)), runs),
-                                   peak_memory_mib(ours), peak_memory_mib(theirs),
-                                   abs(ll_ours - ll_sk) / abs(ll_sk)))
+    for threads in blas_threads:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            for D in dims:
+                for N in sizes:
+                    rows.append(_row(N, D, K, n_iter, runs, threads or os.cpu_count() or 1))
     return rows
+
+
+def _row(N: int, D: int, K: int, n_iter: int, runs: int, threads: int) -> ScalingRow:
+    X, mu0, Sigma0, pi0 = _problem(N, D, K)
+
+    def ours():
+        return ref.fit_em(X, mu0, Sigma0, pi0, n_iter=n_iter)
+
+    def theirs():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return _sklearn_model(mu0, Sigma0, pi0, n_iter).fit(X)
+
+    t_ours, t_sk = time_runs(ours, runs, warmup=1), time_runs(theirs, runs, warmup=1)
+    (mu, Sigma, pi), history = ours()
+    ll_ours = history[-1]
+    ll_sk = float(theirs().score(X) * N)
+    return ScalingRow(N, D, K, threads, n_iter,
+                      Timing(*(v / n_iter for v in (t_ours.median, t_ours.low, t_ours.high)), runs),
+                      Timing(*(v / n_iter for v in (t_sk.median, t_sk.low, t_sk.high)), runs),
+                      peak_memory_mib(ours), peak_memory_mib(theirs),
+                      abs(ll_ours - ll_sk) / abs(ll_sk))

@@ -53,3 +53,13 @@ LONGEST_FIRST = [
 def pytest_collection_modifyitems(session, config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept within
+
+
+@pytest.fixture(autouse=True, scope="session")
+def stop_nbgrader_fork_server():
+    """The harness's fork server (emlab_judge.nbgrader_process), if a test started one
+    outside a batch (which stops its own), is stopped by its PID when the session ends."""
+    yield
+    from emlab_judge import nbgrader_process
+
+    nbgrader_process.stop()

@@ -94,6 +94,18 @@ def test_zero_weight_component():
     assert np.all(gamma[:, 2] == 0) and np.allclose(gamma.sum(axis=1), 1)
 
 
+def test_normalise_is_logsumexp_and_softmax():
+    from scipy.special import logsumexp, softmax
+
+    rng = np.random.default_rng(3)
+    lj = rng.normal(scale=300.0, size=(50, 4))  # exp() of these overflows and underflows
+    lj[:5, 1] = -np.inf  # a component of zero weight
+    gamma, log_norm = ref.normalise(lj.copy())
+    np.testing.assert_allclose(log_norm[:, 0], logsumexp(lj, axis=1), rtol=1e-14)
+    np.testing.assert_allclose(gamma, softmax(lj, axis=1), rtol=1e-12, atol=1e-300)
+    assert np.all(gamma[:5, 1] == 0)
+
+
 def test_inputs_are_not_modified():
     X, mu, Sigma, pi = random_problem(6, 2, 3, 40)
     copies = [a.copy() for a in (X, mu, Sigma, pi)]

@@ -59,23 +59,25 @@ class ResilientExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             cell.outputs = list(cell.get("outputs", []))
+            killed = self._restart_and_replay(index)
             _error(cell, "KernelDied", "the kernel died while running this cell (it may have exited, or run "
-                                       "out of memory, CPU time or processes); the grader restarted it and "
-                                       "went on with the next cell")
-            self._restart_and_replay(index)
+                                       "out of memory, CPU time or processes)" + _killed(killed)
+                                       + "; the grader restarted it and went on with the next cell")
             return cell, self.resources
         except CellTimeoutError:
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("ename") != "CellTimeoutError"]
+            killed = self._restart_and_replay(index)
             _error(cell, "CellTimeoutError", f"this cell ran past the {self.timeout} s time limit and ignored "
-                                             "the interrupt; the grader restarted the kernel and went on")
-            self._restart_and_replay(index)
+                                             "the interrupt" + _killed(killed)
+                                             + "; the grader restarted the kernel and went on")
             return cell, self.resources
         timed_out = any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
                         for o in cell.get("outputs", []))
         if timed_out and not run_sync(self._async_responsive)():
+            killed = self._restart_and_replay(index)
             _error(cell, "CellTimeoutError", f"this cell ran past the {self.timeout} s time limit and ignored "
-                                             "the interrupt; the grader restarted the kernel and went on")
-            self._restart_and_replay(index)
+                                             "the interrupt" + _killed(killed)
+                                             + "; the grader restarted the kernel and went on")
         return cell, self.resources
 
     async def _async_run_quietly(self, source: str, timeout: float) -> bool:
@@ -97,19 +99,26 @@ class ResilientExecute(Execute):
         """Does the kernel answer a trivial request within RESPONSIVE_WITHIN seconds?"""
         return await self._async_run_quietly("pass", RESPONSIVE_WITHIN)
 
-    def _restart_and_replay(self, index: int) -> None:
-        run_sync(self._async_restart_and_replay)(index)
+    def _restart_and_replay(self, index: int) -> int:
+        """Restart the kernel and replay the cells before ``index``; return how many
+        processes of the sandbox besides the kernel had to be killed first."""
+        return run_sync(self._async_restart_and_replay)(index)
 
-    async def _async_restart_and_replay(self, index: int) -> None:
+    async def _async_restart_and_replay(self, index: int) -> int:
         self.log.warning("Restarting the kernel after cell %d and replaying the cells before it", index)
         if self.kc is not None:
             await ensure_async(self.kc.stop_channels())
         # a fork bomb's children hold the sandbox's process quota: clear them all first
+        killed = 0
+        kernel_alive = bool(await ensure_async(self.km.is_alive()))
         if hasattr(self.km, "kill_sandbox_processes"):
             for _ in range(3):
-                if not self.km.kill_sandbox_processes():
+                count = self.km.kill_sandbox_processes()
+                if not count:
                     break
+                killed += count
                 await asyncio.sleep(0.2)
+        killed = max(0, killed - kernel_alive)  # the kernel itself, when it still ran, is not "other"
         await ensure_async(self.km.restart_kernel(now=True))
         await self.async_start_new_kernel_client()
         for previous in self.nb.cells[:index]:
@@ -120,6 +129,12 @@ class ResilientExecute(Execute):
             # outputs of the replay are discarded: the cell keeps those of its first run
             if not await self._async_run_quietly(previous.source, self.timeout or 60):
                 break
+        return killed
+
+
+def _killed(count: int) -> str:
+    """The clause of an error message saying how many processes the cell had left."""
+    return f"; {count} other process(es) it had started were killed" if count else ""
 
 
 class TruncateOutput(NbGraderPreprocessor):

@@ -4,9 +4,11 @@ For each ``autograder/submitted/<student>/<assignment>/``:
 
 1. :mod:`.preflight` checks and repairs every notebook against its source (a copy in a
    staging folder; the student's file is never touched);
-2. real ``nbgrader autograde`` grades that one submission in a child process, with the
-   kernel in the sandbox of :mod:`.sandbox` and :class:`.execute.ResilientExecute`
-   surviving dead or hung kernels; the child has a wall-clock limit;
+2. real ``nbgrader autograde`` grades that one submission in a process of its own (forked
+   with nbgrader already imported: :mod:`.nbgrader_process`), with the kernel in the
+   sandbox of :mod:`.sandbox` and :class:`.execute.ResilientExecute` surviving dead or hung
+   kernels; the process has a wall-clock limit, and every process of the sandbox's uid is
+   killed when it ends;
 3. :mod:`.verdicts` judges the recorded outputs against the reference, outside any kernel;
    where nbgrader's score for a test cell differs, the gradebook gets the judge's score
    and the submission is flagged;
@@ -20,12 +22,12 @@ one-line reason in the report.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,7 +41,8 @@ from emlab_grader.record import MIME
 
 from .gradebook import child_url, open_gradebook, writer_lock
 from .preflight import preflight
-from .sandbox import Limits, SandboxSpec, kernel_argv, kill_uid, sandbox_status, write_kernelspec
+from .sandbox import (Limits, SandboxSpec, kernel_argv, kill_uid, matplotlib_fontlist, sandbox_status, uid_processes,
+                      write_kernelspec)
 from .tamper import scan_notebook
 from .verdicts import judge_notebook
 
@@ -172,33 +175,36 @@ def discover(course: Course, assignment: str | None = None, student: str | None 
 
 def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None = None,
               uid: int | None = None) -> tuple[int | None, str, bool]:
-    """Run ``python -m nbgrader ARGS`` in its own session, its output in a file (a kernel
-    left running must not hold a pipe open). At the time limit the whole group is killed,
-    with every process of the sandbox's uid. Returns (exit code, output, timed out)."""
-    with tempfile.TemporaryFile(mode="w+") as log:
+    """Run ``nbgrader ARGS`` in a process of its own (forked with nbgrader already imported:
+    :mod:`.nbgrader_process`), in its own session, its output in a file (a kernel left
+    running must not hold a pipe open). At the time limit the whole group is killed, with
+    every process of the sandbox's uid. Returns (exit code, output, timed out)."""
+    from . import nbgrader_process
+
+    with tempfile.TemporaryDirectory(prefix="emlab-nbgrader-") as tmp:
+        log_path = Path(tmp) / "output.log"
         with _RUNNING_LOCK:
             if STOP.is_set():
                 raise Interrupted("the run was interrupted")
-            proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course.root, env=env,
-                                    stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                                    preexec_fn=_die_with_parent)
+            proc = nbgrader_process.start(args, course.root, env, log_path)
             _RUNNING[proc.pid] = uid
         timed_out = False
         try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc.pid)  # the group we started, by its leader's PID
-            if uid is not None:
-                kill_uid(uid)
-            proc.wait(timeout=60)
+            proc.join(timeout)
+            if proc.exitcode is None:
+                timed_out = True
+                _kill_group(proc.pid)  # the session the child made, by its leader's PID
+                proc.kill()
+                if uid is not None:
+                    kill_uid(uid)
+                proc.join(60)
         finally:
             with _RUNNING_LOCK:
                 _RUNNING.pop(proc.pid, None)
         if STOP.is_set():
             raise Interrupted("the run was interrupted")
-        log.seek(0)
-        return proc.returncode, log.read(), timed_out
+        output = log_path.read_text(errors="replace") if log_path.exists() else ""
+        return proc.exitcode, output, timed_out
 
 
 class Interrupted(Exception):
@@ -231,16 +237,6 @@ def stop_all() -> None:
             kill_uid(uid)
 
 
-def _die_with_parent() -> None:
-    """In the child: be killed when the harness dies, even by SIGKILL (Linux), so an
-    interrupted run leaves no grader behind (the kernel dies with it: bwrap --die-with-parent)."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 HARNESS_VERSION = "1"  # bump when grading changes in a way that should regrade everything
 DONE_FILE = ".emlab-graded.json"
 
@@ -271,6 +267,21 @@ def _course_file(path: Path) -> bytes:
             _COURSE_FILES.clear()
         _COURSE_FILES[key] = path.read_bytes()
     return _COURSE_FILES[key]
+
+
+_COURSE_NOTEBOOKS: dict[tuple[str, int, int], nbformat.NotebookNode] = {}
+
+
+def _course_notebook(path: Path) -> nbformat.NotebookNode:
+    """A source or release notebook, read and validated once per version; each caller
+    gets its own copy."""
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _COURSE_NOTEBOOKS:
+        if len(_COURSE_NOTEBOOKS) > 64:
+            _COURSE_NOTEBOOKS.clear()
+        _COURSE_NOTEBOOKS[key] = nbformat.read(path, as_version=4)
+    return copy.deepcopy(_COURSE_NOTEBOOKS[key])
 
 
 def _write_done(course: Course, student: str, assignment: str, fingerprint: str, result: SubmissionResult) -> None:
@@ -318,22 +329,28 @@ MAX_SKIPPED_CELLS = 2
 MAX_SIGNS = 5  # tampering signs listed per notebook
 
 
-def _settle_uid(uid: int, wait: float = 3.0) -> int:
-    """Give the kernel a moment to exit on its own, then kill what is left of the sandbox's
-    processes; return how many had to be killed."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if not any(e.name.isdigit() and _owned_by(e, uid) for e in Path("/proc").iterdir()):
-            return 0
-        time.sleep(0.1)
-    return kill_uid(uid)
+def _clear_uid(uid: int, kernel_marker: str) -> int:
+    """Kill every process of the sandbox's uid; return how many the submission left running.
 
-
-def _owned_by(entry: Path, uid: int) -> bool:
-    try:
-        return entry.stat().st_uid == uid
-    except FileNotFoundError:
-        return False
+    The kernel itself (its command line holds ``kernel_marker``, its runtime folder) may
+    still be finishing its shutdown when nbgrader exits: cutting that short loses nothing,
+    and it is not counted. Copies of it made by ``os.fork`` share its command line: all but
+    one of those are counted."""
+    kernels = others = 0
+    for pid in uid_processes(uid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone already
+        if "ipykernel_launcher" in cmdline and kernel_marker in cmdline:
+            kernels += 1
+        else:
+            others += 1
+    for _ in range(20):  # a fork bomb's children may still be forking: until none is left
+        if not kill_uid(uid):
+            break
+        time.sleep(0.02)
+    return others + max(0, kernels - 1)
 
 
 def _last_started_cell(log: str) -> str | None:
@@ -388,7 +405,7 @@ def _stage(course: Course, student: str, assignment: str, staging_root: Path, re
         release = course.release_notebook(assignment, source_path.name)
         if not release.exists():
             raise FileNotFoundError(f"{release} is missing: run make release")
-        checked = preflight(submitted.read_bytes(), nbformat.read(release, as_version=4))
+        checked = preflight(submitted.read_bytes(), _course_notebook(release))
         if not checked.gradable:
             result.reasons.append(f"{source_path.name}: {checked.fatal}; nothing in it could be graded")
             continue
@@ -444,7 +461,7 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
                 continue
             notebook_id = source_path.stem
             nb = nbformat.read(path, as_version=4)
-            verdicts = judge_notebook(nb, nbformat.read(source_path, as_version=4))
+            verdicts = judge_notebook(nb, _course_notebook(source_path))
             by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
             records = {}
             for v in verdicts:
@@ -548,9 +565,13 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
             os.chown(runtime, uid, uid)
         workdir = course.autograded / student / assignment
         hide = tuple(Path(p) for p in os.environ.get("EMLAB_SANDBOX_HIDE", "").split(os.pathsep) if p)
+        fontlist = matplotlib_fontlist(course.staging / "matplotlib")
         argv = kernel_argv(SandboxSpec(course.root, workdir, runtime, uid=uid,
-                                       secrets=(course.staging, course.submitted, *hide)),
+                                       secrets=(course.staging, course.submitted, *hide), fontlist=fontlist),
                            limits, sandboxed=sandboxed)
+        if fontlist is not None and not sandboxed:  # the kernel keeps the grader's MPLCONFIGDIR
+            (work / "mpl").mkdir()
+            shutil.copy2(fontlist, work / "mpl" / fontlist.name)
         data_dir = work / "jupyter-data"
         write_kernelspec(data_dir, argv)
         env = course.env(JUPYTER_DATA_DIR=str(data_dir), JUPYTER_RUNTIME_DIR=str(work / "client-runtime"),
@@ -563,7 +584,7 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
         for attempt in range(1 + MAX_SKIPPED_CELLS):
             code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall, uid=uid)
             if uid is not None:
-                left = _settle_uid(uid)
+                left = _clear_uid(uid, str(runtime))
                 if left:
                     result.reasons.append(f"{left} process(es) the submission left running were killed")
                 _chown_tree(workdir, os.geteuid(), os.getegid())

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.special import logsumexp
 
-__all__ = ["log_gaussian", "log_joint", "e_step", "m_step", "loglik", "fit_em"]
+__all__ = ["log_gaussian", "log_joint", "normalise", "e_step", "m_step", "loglik", "fit_em"]
 
 
 def log_gaussian(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
@@ -41,10 +41,16 @@ def log_gaussian(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray) -> np.ndarray
     K = mu.shape[0]
     out = np.empty((N, K))
     for k in range(K):  # K is small; each step is vectorised over the N points
-        L = np.linalg.cholesky(Sigma[k])
-        y = solve_triangular(L, (X - mu[k]).T, lower=True)  # (D, N)
+        L = np.linalg.cholesky(Sigma[k])  # Sigma_k = L L^T
+        # (x - mu)^T Sigma^-1 (x - mu) = |(x - mu) @ P|^2 with P = L^-T: one matrix product
+        # over the points (BLAS), the mean's share computed once
+        P = solve_triangular(L, np.eye(D), lower=True).T  # (D, D), upper triangular
+        y = X @ P  # (N, D)
+        y -= mu[k] @ P
         log_det = 2.0 * np.sum(np.log(np.diag(L)))
-        out[:, k] = -0.5 * (D * np.log(2.0 * np.pi) + log_det + np.sum(y * y, axis=0))
+        out[:, k] = np.einsum("nd,nd->n", y, y)
+        out[:, k] += D * np.log(2.0 * np.pi) + log_det
+    out *= -0.5
     return out
 
 
@@ -52,13 +58,37 @@ def log_joint(X, mu, Sigma, pi) -> np.ndarray:
     """log pi_k + log N(x_n | mu_k, Sigma_k), shape (N, K). A zero weight gives -inf."""
     with np.errstate(divide="ignore"):
         log_pi = np.log(np.asarray(pi, dtype=float))
-    return log_gaussian(X, mu, Sigma) + log_pi[None, :]
+    out = log_gaussian(X, mu, Sigma)
+    out += log_pi[None, :]
+    return out
+
+
+def normalise(lj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Responsibilities and log-normalisers from the log-joint, with one ``exp`` pass.
+
+    Parameters
+    ----------
+    lj : (N, K) array, log pi_k + log N(x_n | mu_k, Sigma_k); overwritten (it becomes gamma).
+
+    Returns
+    -------
+    gamma : (N, K) array (the memory of ``lj``), rows summing to 1;
+    log_norm : (N, 1) array, log p(x_n | theta) = logsumexp over k (the log-sum-exp trick:
+    shifted by each row's largest term, so nothing overflows and the largest term is exp(0)).
+    """
+    top = lj.max(axis=1, keepdims=True)  # (N, 1)
+    top[~np.isfinite(top)] = 0.0  # a row of -inf stays -inf below, without inf - inf
+    lj -= top
+    np.exp(lj, out=lj)
+    total = lj.sum(axis=1, keepdims=True)  # in [1, K] where a row has a finite term
+    with np.errstate(divide="ignore", invalid="ignore"):  # a row of -inf: gamma NaN, log_norm -inf
+        lj /= total
+        return lj, np.log(total) + top
 
 
 def e_step(X, mu, Sigma, pi) -> np.ndarray:
     """Responsibilities gamma[n, k] = p(z_n = k | x_n), shape (N, K), rows sum to 1."""
-    lj = log_joint(X, mu, Sigma, pi)
-    return np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
+    return normalise(log_joint(X, mu, Sigma, pi))[0]
 
 
 def m_step(X, gamma):
@@ -100,13 +130,11 @@ def fit_em(X, mu, Sigma, pi, *, n_iter: int = 100, tol: float | None = None):
     X = np.asarray(X, dtype=float)
     mu, Sigma, pi = (np.array(a, dtype=float) for a in (mu, Sigma, pi))
     # the E step's normaliser is also the log-likelihood: one density pass per iteration
-    lj = log_joint(X, mu, Sigma, pi)
-    log_norm = logsumexp(lj, axis=1, keepdims=True)  # (N, 1): log p(x_n | theta)
+    gamma, log_norm = normalise(log_joint(X, mu, Sigma, pi))  # log_norm (N, 1): log p(x_n | theta)
     history = [float(np.sum(log_norm))]
     for _ in range(n_iter):
-        mu, Sigma, pi = m_step(X, np.exp(lj - log_norm))
-        lj = log_joint(X, mu, Sigma, pi)
-        log_norm = logsumexp(lj, axis=1, keepdims=True)
+        mu, Sigma, pi = m_step(X, gamma)
+        gamma, log_norm = normalise(log_joint(X, mu, Sigma, pi))
         history.append(float(np.sum(log_norm)))
         if tol is not None and history[-1] - history[-2] < tol:
             break

@@ -38,7 +38,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 __all__ = ["Limits", "SandboxSpec", "sandbox_status", "kernel_argv", "write_kernelspec",
-           "SandboxKernelManager", "KERNEL_NAME", "kill_uid"]
+           "SandboxKernelManager", "KERNEL_NAME", "kill_uid", "uid_processes",
+           "matplotlib_fontlist"]
 
 KERNEL_NAME = "emlab-sandbox"
 # read-only in every sandbox (symlinks, as in merged-/usr systems, are recreated as links)
@@ -76,6 +77,8 @@ class SandboxSpec:
     runtime_dir : connection file and ipc sockets (read-write)
     uid : the unprivileged uid the kernel runs as when grading as root (None: keep ours)
     secrets : further folders to hide (replaced by an empty tmpfs)
+    fontlist : matplotlib's font list, built by the grader (:func:`matplotlib_fontlist`),
+        shown read-only in the kernel's matplotlib folder so that no kernel rebuilds it
     """
 
     course_root: Path
@@ -83,6 +86,7 @@ class SandboxSpec:
     runtime_dir: Path
     uid: int | None = None
     secrets: tuple[Path, ...] = ()
+    fontlist: Path | None = None
 
 
 @functools.lru_cache(maxsize=None)
@@ -143,6 +147,8 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     # An allow-list: the sandbox's root is empty but for the system folders (read-only),
     # the Python installation, the course's student-safe parts and the submission's folder.
     args = ["bwrap", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
+    if spec.fontlist is not None and spec.fontlist.is_file():
+        args += ["--ro-bind", str(spec.fontlist), f"/tmp/{spec.fontlist.name}"]  # MPLCONFIGDIR is /tmp
     binds: list[Path] = []  # folders bound from the host (anything below them exists already)
     for folder in SYSTEM_DIRS:
         path = Path(folder)
@@ -179,6 +185,7 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
         "MPLBACKEND": "agg",
         "MPLCONFIGDIR": "/tmp",
         "IPYTHONDIR": "/tmp/ipython",
+        "XDG_CACHE_HOME": "/tmp/cache",  # fontconfig's and others' caches: not in the graded folder
         "JUPYTER_RUNTIME_DIR": str(spec.runtime_dir.resolve()),
         "PYTHONPATH": str(course / "autograder"),
         "PYTHONNOUSERSITE": "1",
@@ -198,6 +205,25 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     return args + limit + drop + python
 
 
+def matplotlib_fontlist(folder: Path) -> Path | None:
+    """Build matplotlib's font list (``fontlist-v*.json``) in ``folder`` with the kernels'
+    interpreter, once, and return it (None if matplotlib is missing or fails). Without it
+    every kernel would look through the system's fonts again (``fc-list``, a few tenths of
+    a second of CPU per submission)."""
+    folder = Path(folder)
+    found = sorted(folder.glob("fontlist-v*.json"))
+    if not found:
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "MPLCONFIGDIR": str(folder), "XDG_CACHE_HOME": str(folder / "cache")}
+        try:
+            subprocess.run([str(Path(sys.prefix) / "bin" / "python"), "-c", "import matplotlib.font_manager"],
+                           env=env, capture_output=True, timeout=120, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        found = sorted(folder.glob("fontlist-v*.json"))
+    return found[-1] if found else None
+
+
 def write_kernelspec(data_dir: Path, argv: list[str]) -> Path:
     """Install the kernelspec ``emlab-sandbox`` under ``data_dir/kernels``."""
     folder = Path(data_dir) / "kernels" / KERNEL_NAME
@@ -209,20 +235,34 @@ def write_kernelspec(data_dir: Path, argv: list[str]) -> Path:
     return folder
 
 
-def kill_uid(uid: int) -> int:
-    """SIGKILL every process left running as the sandbox's own uid, each by its PID."""
-    killed = 0
+def uid_processes(uid: int) -> list[int]:
+    """PIDs of the processes running as ``uid``, zombies left out (a zombie is dead already:
+    it waits only for its parent, often the machine's init, to collect its exit status)."""
+    pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if entry.stat().st_uid == uid:
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            if entry.stat().st_uid != uid:
+                continue
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if state not in {"Z", "X"}:
+            pids.append(int(entry.name))
+    return pids
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every live process of the sandbox's own uid, each by its PID; return how many."""
+    killed = 0
+    for pid in uid_processes(uid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except (ProcessLookupError, PermissionError):
             continue
     return killed
-
 
 
 class SandboxKernelManager(AsyncKernelManager):
