@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .harness import (STOP, Course, SubmissionResult, _store_result, already_graded, discover, grade_submission,
@@ -141,6 +142,10 @@ def grade_folder(root: str | Path, *, submitted: str | Path | None = None, jobs:
         return run
     if not sandboxed and stream:
         print(f"\n*** UNSANDBOXED: {why}. Student code will run without the sandbox. ***\n", file=stream)
+    # Every slot is single-threaded: the judge's NumPy in this process (whose idle BLAS
+    # threads would spin on the cores the kernels need) and, through Course.env, each
+    # nbgrader process and kernel.
+    blas = threadpool_limits(limits=1, user_api="blas")
     try:
         sync_gradebook(course, sorted({a for _, a in pairs}))
         kept = {}
@@ -193,6 +198,7 @@ def grade_folder(root: str | Path, *, submitted: str | Path | None = None, jobs:
                 raise
     finally:
         nbgrader_process.stop()  # the fork server of this batch's nbgrader processes
+        blas.restore_original_limits()
     run.graded, run.kept = len(results), len(kept)
     run.results = sorted(results + list(kept.values()), key=lambda r: (r.assignment, r.student))
     run.wall_seconds = round(time.monotonic() - started, 2)

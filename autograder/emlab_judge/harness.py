@@ -135,6 +135,8 @@ class Course:
         # nbgrader_config.py reads it: on sqlite, with a busy timeout (parallel workers wait
         # for the database lock rather than fail)
         env["EMLAB_GRADEBOOK_URL"] = child_url(self.db_url)
+        # submissions are graded side by side, one per slot: one thread each
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         env.update(extra)
         return env
 

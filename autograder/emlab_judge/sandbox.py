@@ -45,6 +45,10 @@ KERNEL_NAME = "emlab-sandbox"
 # read-only in every sandbox (symlinks, as in merged-/usr systems, are recreated as links)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 GiB = 1024 ** 3
+# The graded notebook's figures: the same pixels and cropping as in JupyterLab (nbgrader's
+# default, bbox_inches="tight"), compressed with zlib's fastest level. A tenth of a lab's
+# grading time went to compressing its PNGs; they come out about 5% larger.
+FIGURE_KWARGS = "--InlineBackend.print_figure_kwargs={'bbox_inches': 'tight', 'pil_kwargs': {'compress_level': 1}}"
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     """The kernelspec argv for one submission's kernel ({connection_file} left in)."""
     course = spec.course_root.resolve()
     python = [str(Path(sys.prefix) / "bin" / "python"), "-m", "ipykernel_launcher",
-              "-f", "{connection_file}", "--HistoryManager.hist_file=:memory:"]
+              "-f", "{connection_file}", "--HistoryManager.hist_file=:memory:", FIGURE_KWARGS]
     limit = ["prlimit", f"--as={limits.memory}", f"--cpu={limits.cpu}", f"--nproc={limits.nproc}",
              f"--fsize={limits.fsize}", "--core=0", "--"] if shutil.which("prlimit") else []
     drop = []
