@@ -121,16 +121,13 @@ def _in_running_kernel(runs: int = 3) -> list[float]:
     return seconds
 
 
-def grading_throughput(tmp: Path, n: int = 40, jobs: int = 2,
-                       also_jobs: int | None = None) -> tuple[list[GradingRow], list[float]]:
-    """The rows (stock; the harness with ``jobs`` slots, sandbox on and off; with
-    ``also_jobs`` slots, sandbox on, if given) and the in-kernel floor."""
+def grading_throughput(tmp: Path, n: int = 40, jobs: int = 2) -> tuple[list[GradingRow], list[float]]:
+    """The rows (stock; the harness with ``jobs`` slots, sandbox on and off) and the
+    in-kernel floor."""
     batch = batch_sources(n)
     rows = [_stock(tmp / "stock", batch),
             _harness(tmp / "sandbox-on", batch, True, jobs),
             _harness(tmp / "sandbox-off", batch, False, jobs)]
-    if also_jobs and also_jobs != jobs:
-        rows.append(_harness(tmp / "sandbox-on-other-jobs", batch, True, also_jobs))
     return rows, _in_running_kernel()
 
 

