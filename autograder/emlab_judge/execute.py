@@ -109,15 +109,8 @@ class ResilientExecute(Execute):
         if self.kc is not None:
             await ensure_async(self.kc.stop_channels())
         # a fork bomb's children hold the sandbox's process quota: clear them all first
-        killed = 0
         kernel_alive = bool(await ensure_async(self.km.is_alive()))
-        if hasattr(self.km, "kill_sandbox_processes"):
-            for _ in range(3):
-                count = self.km.kill_sandbox_processes()
-                if not count:
-                    break
-                killed += count
-                await asyncio.sleep(0.2)
+        killed = self.km.kill_sandbox_processes() if hasattr(self.km, "kill_sandbox_processes") else 0
         killed = max(0, killed - kernel_alive)  # the kernel itself, when it still ran, is not "other"
         await ensure_async(self.km.restart_kernel(now=True))
         await self.async_start_new_kernel_client()

@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,14 +259,21 @@ def uid_processes(uid: int) -> list[int]:
 
 
 def kill_uid(uid: int) -> int:
-    """SIGKILL every live process of the sandbox's own uid, each by its PID; return how many."""
+    """SIGKILL every live process of the sandbox's own uid, each by its PID, until none is
+    left (a fork bomb's children may still be forking while the first are killed); return
+    how many were killed."""
     killed = 0
-    for pid in uid_processes(uid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-        except (ProcessLookupError, PermissionError):
-            continue
+    for _ in range(20):
+        pids = uid_processes(uid)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                continue
+        time.sleep(0.02)
     return killed
 
 
