@@ -27,7 +27,7 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from .harness import (STOP, Course, SubmissionResult, _store_result, already_graded, discover, grade_submission,
+from .harness import (STOP, Course, SubmissionResult, _store_result, already_graded, discover, grade_submission, stored_result_path,
                       stop_all, sync_gradebook)
 from . import nbgrader_process
 from .gradebook import open_gradebook
@@ -147,7 +147,7 @@ def grade_folder(root: str | Path, *, submitted: str | Path | None = None, jobs:
             with open_gradebook(course.db_url) as gb:  # one connection for the whole batch
                 kept = {pair: r for pair in pairs if (r := already_graded(course, *pair, gb=gb))}
         for pair, result in kept.items():
-            if not (course.results / pair[1] / f"{pair[0]}.json").exists():
+            if not stored_result_path(course, *pair).exists():
                 _store_result(course, SubmissionResult(**{**result.to_json(), "status": "graded"}))
         todo = [pair for pair in pairs if pair not in kept]
         if kept and stream:

@@ -6,8 +6,11 @@ offending cell gets an error output that says what happened, the kernel is resta
 the cells before it are run again (their outputs kept as they were), and grading goes
 on with the next cell: only what depended on that cell is lost.
 
-:class:`TruncateOutput` cuts outputs that nbgrader's line-based LimitOutput lets through
-(one 100 MB line), so a flood never reaches the gradebook's notebook or the feedback.
+:class:`OutputBudget` caps every output as it arrives from the kernel, of every MIME type
+(two 100 MB PNGs, a 50 MB exception message), and the notebook's outputs in all, so the
+grader's memory and the graded notebook stay small whatever a cell prints.
+:class:`TruncateOutput` cuts text outputs that nbgrader's line-based LimitOutput lets
+through (one 100 MB line).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-__all__ = ["ResilientExecute", "TruncateOutput", "CELL_MARKER", "source_digest"]
+__all__ = ["ResilientExecute", "TruncateOutput", "OutputBudget", "CELL_MARKER", "source_digest", "incidents"]
 
 RESPONSIVE_WITHIN = 5.0  # seconds a kernel has to answer after a timed-out cell
 CELL_MARKER = "EMLAB-CELL-START"
@@ -38,6 +41,91 @@ def _error(cell: NotebookNode, ename: str, message: str) -> None:
                                      traceback=[f"{ename}: {message}"]))
 
 
+class OutputBudget:
+    """Caps on what a kernel may send back, applied to each message as it arrives.
+
+    per_output : bytes of one output (any MIME type; text, image, HTML, JSON)
+    per_record : bytes of one grading record (:data:`emlab_grader.record.MIME`)
+    total : bytes of all outputs of the notebook; past it outputs are replaced by a note
+    error_chars : characters of an error's message; its traceback is cut to
+        ``traceback_lines`` lines of at most ``error_chars`` characters
+    """
+
+    per_output = 2 * 1024 ** 2
+    per_record = 16 * 1024 ** 2
+    total = 16 * 1024 ** 2
+    error_chars = 4000
+    traceback_lines = 60
+    note = "[removed by the grader: "
+
+    def __init__(self):
+        self.used = 0
+        self.over = False
+
+    @staticmethod
+    def _size(value) -> int:
+        if isinstance(value, str):
+            return len(value)
+        if isinstance(value, list):
+            return sum(len(v) if isinstance(v, str) else 64 for v in value)
+        try:
+            import json
+            return len(json.dumps(value, default=str))
+        except (TypeError, ValueError, RecursionError):
+            return 1 << 40
+
+    def _placeholder(self, what: str) -> dict:
+        return {"text/plain": f"{self.note}{what}]"}
+
+    def apply(self, msg: dict) -> None:
+        """Cut the message's content in place to fit the budget."""
+        from emlab_grader.record import MIME
+
+        kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
+        content = msg.get("content")
+        if not isinstance(content, dict):
+            return
+        if kind == "stream":
+            text = content.get("text", "")
+            size = self._size(text)
+            room = max(0, min(self.per_output, self.total - self.used))
+            if size > room:
+                content["text"] = (text[:room] if isinstance(text, str) else "") + \
+                    f"\n{TruncateOutput.marker} ({size / 1e6:.1f} MB in this message) ...\n"
+                self.over = self.over or room < self.per_output
+            self.used += min(size, room)
+        elif kind in {"display_data", "execute_result", "update_display_data"}:
+            data = content.get("data")
+            if not isinstance(data, dict):
+                return
+            for mime in list(data):
+                size = self._size(data[mime])
+                cap = self.per_record if mime == MIME else self.per_output
+                if mime != MIME and self.used + size > self.total:
+                    data.clear()
+                    data.update(self._placeholder(f"the notebook's outputs passed {self.total // 1024 ** 2} MB; "
+                                                  "later outputs are not kept"))
+                    self.over = True
+                    return
+                if size > cap:
+                    del data[mime]
+                    data.setdefault("text/plain", f"{self.note}{mime} output of {size / 1e6:.1f} MB, over the "
+                                                  f"{cap // 1024 ** 2} MB limit]")
+                    continue
+                if mime != MIME:
+                    self.used += size
+            content["metadata"] = content.get("metadata") if self._size(content.get("metadata", {})) < 65536 else {}
+        elif kind == "error":
+            evalue = content.get("evalue", "")
+            if not isinstance(evalue, str) or len(evalue) > self.error_chars:
+                evalue = str(evalue)[: self.error_chars] + f" ... (cut by the grader at {self.error_chars} characters)"
+                content["evalue"] = evalue
+            content["ename"] = str(content.get("ename", "Error"))[:200]
+            tb = content.get("traceback")
+            lines = [str(line)[: self.error_chars] for line in tb[: self.traceback_lines]] if isinstance(tb, list) else []
+            content["traceback"] = lines
+
+
 class ResilientExecute(Execute):
     """Execute that restarts a dead or unresponsive kernel and carries on.
 
@@ -50,6 +138,14 @@ class ResilientExecute(Execute):
             from .sandbox import SandboxKernelManager
             kwargs["kernel_manager_class"] = SandboxKernelManager
         super().__init__(*args, **kwargs)
+
+    def process_message(self, msg, cell, cell_index):
+        """Every message from the kernel is cut to the output budget before nbclient keeps it."""
+        budget = getattr(self, "_budget", None)
+        if budget is None:
+            budget = self._budget = OutputBudget()
+        budget.apply(msg)
+        return super().process_message(msg, cell, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
@@ -149,3 +245,31 @@ class TruncateOutput(NbGraderPreprocessor):
                 if len(text) > self.max_chars:
                     holder[key] = (text[: self.max_chars] + f"\n{self.marker} ({len(text) / 1e6:.1f} MB in all) ...\n")
         return cell, resources
+
+
+_INCIDENTS = {
+    "KernelDied": None, "CellTimeoutError": None,
+    "MemoryError": "ran out of memory (the sandbox's limit)",
+    "BlockingIOError": "could not start more processes (the sandbox's process limit: a fork bomb?)",
+}
+
+
+def incidents(nb) -> list[str]:
+    """One line for each cell that hit a limit: a dead or hung kernel, memory, processes,
+    an output flood."""
+    lines = []
+    for index, cell in enumerate(nb.cells):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        where = f"cell {index + 1}{f' ({gid})' if gid else ''}"
+        for o in cell.get("outputs", []):
+            ename = o.get("ename")
+            if ename in _INCIDENTS:
+                lines.append(f"{where}: {_INCIDENTS[ename] or o.get('evalue') or 'ran past the time limit and was interrupted'}")
+            text = o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", "")
+            text = text if isinstance(text, str) else "".join(text)
+            if TruncateOutput.marker in text:
+                lines.append(f"{where}: output truncated (the cell printed more than "
+                             f"{TruncateOutput.max_chars // 1000} kB)")
+            elif OutputBudget.note in text:
+                lines.append(f"{where}: output removed ({text.split(OutputBudget.note, 1)[1].rstrip(']')})")
+    return list(dict.fromkeys(lines))

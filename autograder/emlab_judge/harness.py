@@ -2,27 +2,32 @@
 
 For each ``autograder/submitted/<student>/<assignment>/``:
 
-1. :mod:`.preflight` checks and repairs every notebook against its source (a copy in a
-   staging folder; the student's file is never touched);
-2. real ``nbgrader autograde`` grades that one submission in a process of its own (forked
-   with nbgrader already imported: :mod:`.nbgrader_process`), with the kernel in the
-   sandbox of :mod:`.sandbox` and :class:`.execute.ResilientExecute` surviving dead or hung
-   kernels; the process has a wall-clock limit, and every process of the sandbox's uid is
-   killed when it ends;
-3. :mod:`.verdicts` judges the recorded outputs against the reference, outside any kernel;
-   where nbgrader's score for a test cell differs, the gradebook gets the judge's score
-   and the submission is flagged;
-4. the autograded notebook gets the judge's messages (so feedback shows them) and loses
-   the raw records (kept in ``judge.json`` beside it).
+1. the submission is copied into a staging folder of the grader's, never through a link
+   (:mod:`.safe_fs`): each notebook checked and repaired by :mod:`.preflight`, the regular
+   files beside it copied within size limits, anything else (a link, FIFO, device,
+   folder in place of the notebook, hard link) refused with a reason;
+2. real ``nbgrader autograde`` grades that copy in a process of its own (forked with
+   nbgrader already imported: :mod:`.nbgrader_process`), with the kernel in the sandbox of
+   :mod:`.sandbox`: its working folder a throw-away copy on the sandbox's capped ``/tmp``,
+   so nothing the kernel does touches a folder of the grader's;
+   :class:`.execute.ResilientExecute` survives dead or hung kernels and caps outputs as
+   they arrive; the process has a wall-clock limit, and every process of the sandbox's uid
+   is killed when it ends;
+3. inside that nbgrader run, :class:`.judge_step.JudgeVerdicts` judges the executed
+   notebook *in memory* against the reference before ``SaveAutoGrades`` records any score,
+   and leaves its verdicts in a folder of the grader's;
+4. the harness turns those verdicts into the submission's reasons and flags and keeps
+   them (``judge.json``) beside the graded notebook, written without following links.
 
 Nothing one submission does stops another from being graded: every failure becomes a
-one-line reason in the report.
+one-line reason in the report. A judged cell without a valid verdict scores 0.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import glob
 import hashlib
 import json
 import os
@@ -37,17 +42,15 @@ from pathlib import Path
 
 import nbformat
 
-from emlab_grader.record import MIME
-
 from .gradebook import child_url, open_gradebook, writer_lock
 from .preflight import preflight
-from .sandbox import (Limits, SandboxSpec, kernel_argv, kill_uid, matplotlib_fontlist, sandbox_status, uid_processes,
-                      write_kernelspec)
+from .safe_fs import MiB, UnsafeFile, copy_submission, entry_kind, read_regular, write_atomic
+from .sandbox import (Limits, SandboxSpec, kernel_argv, kernel_env, kill_uid, matplotlib_fontlist, sandbox_status,
+                      uid_processes, write_kernelspec)
 from .tamper import scan_notebook
-from .verdicts import judge_notebook
 
 __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook", "already_graded",
-           "submission_fingerprint", "stored_results", "slot_uid"]
+           "submission_fingerprint", "stored_results", "stored_result_path", "slot_uid"]
 
 SLOT_UID_BASE = 61000
 SLOT_UIDS = 1000  # sandbox uids SLOT_UID_BASE .. SLOT_UID_BASE + SLOT_UIDS - 1
@@ -159,19 +162,39 @@ class SubmissionResult:
         return asdict(self)
 
 
+def _subdirs(folder: Path) -> list[Path]:
+    """The entries of ``folder`` that are real folders or links (a link is listed, and
+    refused with a reason when staged; it is never followed here)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False) or entry.is_symlink():
+                out.append(Path(entry.path))
+        except OSError:
+            continue
+    return out
+
+
 def discover(course: Course, assignment: str | None = None, student: str | None = None) -> list[tuple[str, str]]:
-    """(student, assignment) pairs with a submission folder, sorted."""
+    """(student, assignment) pairs with a submission folder, sorted. Ids are matched
+    exactly (a student id may hold glob or shell characters)."""
     pairs = []
-    if not course.submitted.is_dir():
-        return pairs
-    for sdir in sorted(p for p in course.submitted.iterdir() if p.is_dir()):
+    for sdir in _subdirs(course.submitted):
         if student and sdir.name != student:
             continue
-        for adir in sorted(p for p in sdir.iterdir() if p.is_dir()):
+        for adir in ([] if sdir.is_symlink() else _subdirs(sdir)):
             if assignment and adir.name != assignment:
                 continue
             if (course.root / "solutions" / adir.name).is_dir():
                 pairs.append((sdir.name, adir.name))
+        if sdir.is_symlink() and assignment and (course.root / "solutions" / assignment).is_dir():
+            pairs.append((sdir.name, assignment))  # staged as a refusal: the folder is a link
     return pairs
 
 
@@ -239,20 +262,58 @@ def stop_all() -> None:
             kill_uid(uid)
 
 
-HARNESS_VERSION = "1"  # bump when grading changes in a way that should regrade everything
+HARNESS_VERSION = "2"  # bump when grading changes in a way that should regrade everything
 DONE_FILE = ".emlab-graded.json"
+
+
+FINGERPRINT_READ = 64 * MiB  # files larger than this are fingerprinted by size and time, unread
+
+
+def _fingerprint_tree(digest, folder: Path, *, trusted: bool) -> None:
+    """Feed every entry under ``folder`` into ``digest``, never following a link or
+    opening anything but a regular file (a FIFO, a device, ``/proc/self/pagemap`` behind a
+    link: named and typed, never read)."""
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
+        for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
+            path = Path(dirpath) / name
+            rel = str(path.relative_to(folder))
+            digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+            try:
+                st = path.lstat()
+            except OSError:
+                digest.update(b"gone")
+                continue
+            digest.update(entry_kind(st.st_mode).encode())
+            if os.path.islink(path):
+                with contextlib.suppress(OSError):
+                    digest.update(os.readlink(path).encode("utf-8", "surrogateescape"))
+                continue
+            if not path.is_file() or st.st_size > FINGERPRINT_READ:
+                digest.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+                continue
+            try:
+                digest.update(_course_file(path) if trusted else read_regular(path, FINGERPRINT_READ,
+                                                                              allow_hard_links=True))
+            except OSError:
+                digest.update(f"unreadable:{st.st_size}:{st.st_mtime_ns}".encode())
 
 
 def submission_fingerprint(course: Course, student: str, assignment: str) -> str:
     """A digest of what a grade depends on: the submitted files, the assignment's source and
-    release notebooks, and the harness's version."""
+    release notebooks, and the harness's version. Never raises, never blocks."""
     digest = hashlib.sha256(HARNESS_VERSION.encode())
-    folders = [course.submitted / student / assignment, course.root / "solutions" / assignment,
-               course.root / "notebooks" / assignment]
-    for index, folder in enumerate(folders):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(path.read_bytes() if index == 0 else _course_file(path))
+    try:
+        submitted = course.submitted / student / assignment
+        if os.path.islink(course.submitted / student) or os.path.islink(submitted):
+            digest.update(b"link")
+        else:
+            _fingerprint_tree(digest, submitted, trusted=False)
+        for folder in (course.root / "solutions" / assignment, course.root / "notebooks" / assignment):
+            digest.update(b"\1")
+            _fingerprint_tree(digest, folder, trusted=True)
+    except Exception as exc:  # whatever happens, a fingerprint (one that matches nothing stored)
+        digest.update(f"error:{type(exc).__name__}:{time.time_ns()}".encode())
     return digest.hexdigest()
 
 
@@ -284,10 +345,8 @@ def _course_notebook(path: Path) -> nbformat.NotebookNode:
 
 def _write_done(course: Course, student: str, assignment: str, fingerprint: str, result: SubmissionResult) -> None:
     """Written last: its presence means this exact submission's grade is in the gradebook."""
-    folder = course.autograded / student / assignment
-    tmp = folder / (DONE_FILE + ".tmp")
-    tmp.write_text(json.dumps({"fingerprint": fingerprint, "result": result.to_json()}, indent=1))
-    os.replace(tmp, folder / DONE_FILE)  # atomic: a killed run leaves the old state or the new
+    write_atomic(course.autograded / student / assignment, DONE_FILE,
+                 json.dumps({"fingerprint": fingerprint, "result": result.to_json()}, indent=1))
 
 
 def already_graded(course: Course, student: str, assignment: str, gb=None) -> SubmissionResult | None:
@@ -295,19 +354,18 @@ def already_graded(course: Course, student: str, assignment: str, gb=None) -> Su
     ``gb``: an open Gradebook to use (one for a whole batch), else one is opened."""
     from nbgrader.api import MissingEntry
 
-    done = course.autograded / student / assignment / DONE_FILE
     try:
-        stored = json.loads(done.read_text())
-    except (OSError, ValueError):
+        stored = json.loads(read_regular(course.autograded / student / assignment / DONE_FILE, 16 * MiB))
+        fingerprint, result = stored["fingerprint"], SubmissionResult(**stored["result"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if stored.get("fingerprint") != submission_fingerprint(course, student, assignment):
+    if fingerprint != submission_fingerprint(course, student, assignment):
         return None
     with contextlib.nullcontext(gb) if gb is not None else open_gradebook(course.db_url) as book:
         try:
             book.find_submission(assignment, student)
         except MissingEntry:
             return None
-    result = SubmissionResult(**stored["result"])
     result.status = "unchanged"
     return result
 
@@ -372,135 +430,119 @@ def _neutralise(folder: Path, digest: str, what: str) -> bool:
     return False
 
 
-def _chown_tree(path: Path, uid: int, gid: int) -> None:
-    if not path.exists():
-        return
-    for folder, dirs, files in os.walk(path):
-        for name in [folder, *(os.path.join(folder, f) for f in files + dirs)]:
-            try:
-                os.lchown(name, uid, gid)
-            except FileNotFoundError:
-                pass
+MAX_NOTEBOOK = 50 * MiB     # a submitted notebook larger than this is not read
+MAX_EXTRA_FILE = 20 * MiB   # one file beside the notebook
+MAX_EXTRAS = 100 * MiB      # all files beside the notebook
 
 
-def _stage(course: Course, student: str, assignment: str, staging_root: Path, result: SubmissionResult) -> bool:
-    """Copy the submission, each notebook checked and repaired, into the staging folder."""
+def _stage(course: Course, student: str, assignment: str, staging_root: Path, result: SubmissionResult) -> list[str]:
+    """Copy the submission into the staging folder, never through a link: each notebook
+    checked and repaired, the regular files beside it within the size limits. What is
+    refused is said in the result's reasons. Returns the names of the notebooks staged
+    (those that can be graded)."""
     src_dir = course.submitted / student / assignment
     dest = staging_root / student / assignment
-    dest.mkdir(parents=True, exist_ok=True)
-    for extra in src_dir.iterdir():
-        if extra.is_file() and extra.suffix != ".ipynb" and extra.stat().st_size < 1_000_000:
-            shutil.copy2(extra, dest / extra.name)
-    any_gradable = False
+    dest.mkdir(parents=True)
+    for folder, what in ((course.submitted / student, "the student's folder"), (src_dir, "the submission folder")):
+        try:
+            st = folder.lstat()
+        except OSError:
+            result.reasons.append(f"{what} is missing")
+            return []
+        if os.path.islink(folder) or not os.path.isdir(folder):
+            result.reasons.append(f"{what} is a {entry_kind(st.st_mode)}, not a folder: refused")
+            return []
+    notebooks = {p.name for p in course.source_notebooks(assignment)}
+    copied = copy_submission(src_dir, dest, skip=lambda rel: rel in notebooks or rel == "timestamp.txt",
+                             max_file=MAX_EXTRA_FILE, max_total=MAX_EXTRAS)
+    result.reasons.extend(f"file beside the notebook refused: {r}" for r in copied.refused)
+    stamp = _trusted_timestamp(src_dir, result)
+    if stamp is not None:
+        write_atomic(dest, "timestamp.txt", stamp)
+    staged = []
     for source_path in course.source_notebooks(assignment):
-        submitted = src_dir / source_path.name
-        if not submitted.exists():
-            result.reasons.append(f"{source_path.name}: not submitted")
+        name = source_path.name
+        try:
+            raw = read_regular(src_dir / name, MAX_NOTEBOOK)
+        except UnsafeFile as exc:
+            missing = not os.path.lexists(src_dir / name)
+            result.reasons.append(f"{name}: not submitted" if missing else
+                                  f"{name}: {exc}; refused, nothing in it could be graded")
             continue
-        release = course.release_notebook(assignment, source_path.name)
+        release = course.release_notebook(assignment, name)
         if not release.exists():
             raise FileNotFoundError(f"{release} is missing: run make release")
-        checked = preflight(submitted.read_bytes(), _course_notebook(release))
+        checked = preflight(raw, _course_notebook(release))
         if not checked.gradable:
-            result.reasons.append(f"{source_path.name}: {checked.fatal}; nothing in it could be graded")
+            result.reasons.append(f"{name}: {checked.fatal}; nothing in it could be graded")
             continue
-        result.reasons.extend(f"{source_path.name}: {r}" for r in checked.reasons)
-        signs = scan_notebook(checked.notebook)
+        result.reasons.extend(f"{name}: {r}" for r in checked.reasons)
+        try:
+            signs = scan_notebook(checked.notebook)
+        except Exception as exc:  # the verdict never depends on the scan
+            signs = []
+            result.reasons.append(f"{name}: the code could not be scanned for tampering ({type(exc).__name__})")
         for sign in signs[:MAX_SIGNS]:
-            result.flags.append(f"tampering suspected: {source_path.name}, {sign}")
+            result.flags.append(f"tampering suspected: {name}, {sign}")
         if len(signs) > MAX_SIGNS:
-            result.flags.append(f"tampering suspected: {len(signs) - MAX_SIGNS} more sign(s) in {source_path.name}")
-        nbformat.write(checked.notebook, dest / source_path.name)
-        any_gradable = True
-    return any_gradable
+            result.flags.append(f"tampering suspected: {len(signs) - MAX_SIGNS} more sign(s) in {name}")
+        write_atomic(dest, name, nbformat.writes(checked.notebook))
+        staged.append(name)
+    return staged
 
 
-_INCIDENTS = {
-    "KernelDied": None, "CellTimeoutError": None,
-    "MemoryError": "ran out of memory (the sandbox's limit)",
-    "BlockingIOError": "could not start more processes (the sandbox's process limit: a fork bomb?)",
-}
+def _trusted_timestamp(src_dir: Path, result: SubmissionResult) -> str | None:
+    """The submission time nbgrader computes lateness from (the text of the staged
+    ``timestamp.txt``), or None for none."""
+    try:
+        from .lateness import trusted_timestamp
+    except ImportError:
+        trusted_timestamp = None
+    if trusted_timestamp is not None:
+        found = trusted_timestamp(src_dir)
+        if getattr(found, "when", None) is None:
+            return None
+        if "student" in str(getattr(found, "source", "")):
+            result.reasons.append(f"lateness from {found.source}")
+        return found.when.isoformat(sep=" ")
+    try:
+        text = read_regular(src_dir / "timestamp.txt", 4096).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    result.reasons.append("lateness from the student's own timestamp.txt (not verified)")
+    return text[:64]
 
 
-def _incidents(nb) -> list[str]:
-    """One line for each cell that hit a limit: a dead or hung kernel, memory, processes,
-    an output flood."""
-    from .execute import TruncateOutput
-
-    lines = []
-    for index, cell in enumerate(nb.cells):
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        where = f"cell {index + 1}{f' ({gid})' if gid else ''}"
-        for o in cell.get("outputs", []):
-            ename = o.get("ename")
-            if ename in _INCIDENTS:
-                lines.append(f"{where}: {_INCIDENTS[ename] or o.get('evalue') or 'ran past the time limit and was interrupted'}")
-            text = o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", "")
-            if isinstance(text, str) and TruncateOutput.marker in text:
-                lines.append(f"{where}: output truncated (the cell printed more than "
-                             f"{TruncateOutput.max_chars // 1000} kB)")
-    return list(dict.fromkeys(lines))
+MAX_VERDICTS_FILE = 64 * MiB
 
 
-def _apply_verdicts(course: Course, student: str, assignment: str, result: SubmissionResult) -> None:
-    """Judge each autograded notebook, correct the gradebook, annotate the notebook. Call
-    under the gradebook's writer lock."""
+def _apply_verdicts(course: Course, student: str, assignment: str, result: SubmissionResult, judge_out: Path,
+                    staged: list[str], nbgrader_ok: bool) -> None:
+    """Turn the judge's verdicts (left by :class:`.judge_step.JudgeVerdicts` in
+    ``judge_out``, a folder of the grader's) into the result's reasons, flags and scores,
+    and keep them as ``judge.json`` beside the graded notebook. A notebook that nbgrader
+    graded but that left no verdicts fails closed: its judged cells get 0, flagged.
+    Call under the gradebook's writer lock."""
     from nbgrader.api import MissingEntry
 
-    out_dir = course.autograded / student / assignment
     judged = {}
     with open_gradebook(course.db_url, write=True) as gb:
         for source_path in course.source_notebooks(assignment):
-            path = out_dir / source_path.name
-            if not path.exists():
+            if source_path.name not in staged:
                 continue
             notebook_id = source_path.stem
-            nb = nbformat.read(path, as_version=4)
-            verdicts = judge_notebook(nb, _course_notebook(source_path))
-            by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
-            records = {}
+            try:
+                found = json.loads(read_regular(judge_out / f"{notebook_id}.json", MAX_VERDICTS_FILE))
+                verdicts = list(found["verdicts"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                if nbgrader_ok:
+                    _fail_closed(gb, course, assignment, notebook_id, student, result, exc)
+                continue
             for v in verdicts:
-                try:
-                    grade = gb.find_grade(v.grade_id, notebook_id, assignment, student)
-                except MissingEntry:
-                    continue
-                notebook_score = grade.auto_score if grade.auto_score is not None else 0.0
-                if notebook_score != v.score:
-                    grade.auto_score = v.score  # committed with the others below: all or none
-                    if v.score < notebook_score:
-                        what = "; ".join(v.tampering) if v.tampering else "; ".join(v.messages)
-                        if v.tampering:
-                            result.flags.append(f"tampering suspected in {v.grade_id}: {what}")
-                        result.reasons.append(f"{v.grade_id}: notebook gave {notebook_score:g}, judge gave "
-                                              f"{v.score:g} ({what})")
-                    else:
-                        result.reasons.append(f"{v.grade_id}: notebook gave {notebook_score:g}, judge found the "
-                                              f"function correct and gave {v.score:g}")
-                elif v.tampering:
-                    result.flags.append(f"tampering suspected in {v.grade_id}: {'; '.join(v.tampering)}")
-                if v.messages:
-                    result.messages[v.grade_id] = v.messages
-                    if not v.passed and notebook_score == v.score:
-                        result.reasons.append(f"{v.grade_id}: {v.messages[0]}")
-                cell = by_id.get(v.grade_id)
-                if cell is None:
-                    continue
-                records[v.grade_id] = [o["data"][MIME] for o in cell.get("outputs", [])
-                                       if MIME in o.get("data", {})]
-                cell.outputs = [o for o in cell.get("outputs", []) if MIME not in o.get("data", {})]
-                for o in cell.outputs:  # a traceback quotes the hidden test's source: keep the message
-                    if o.get("output_type") == "error":
-                        o["traceback"] = [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]
-                shown = " ".join(str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error")
-                for message in v.messages if not v.passed else []:
-                    if message not in shown:
-                        cell.outputs.append(nbformat.v4.new_output(
-                            "error", ename="HiddenCheckFailed", evalue=message,
-                            traceback=[f"HiddenCheckFailed: {message}"]))
-            result.reasons.extend(_incidents(nb))
-            nbformat.write(nb, path)
-            judged[source_path.name] = {"verdicts": [asdict(v) for v in verdicts], "records": records}
-        gb.db.commit()  # one transaction: a run killed before it leaves nbgrader's scores and no "done" mark
+                _explain(v, result)
+            result.reasons.extend(str(line) for line in found.get("incidents", []))
+            judged[source_path.name] = found
+        gb.db.commit()
         try:
             submission = gb.find_submission(assignment, student)
             result.score, result.max_score = float(submission.score), float(submission.max_score)
@@ -509,8 +551,55 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
                     result.cells[grade.name] = float(grade.score)
         except MissingEntry:
             result.max_score = float(gb.find_assignment(assignment).max_score)
-    if out_dir.is_dir():
-        (out_dir / "judge.json").write_text(json.dumps(judged, indent=1, default=str))
+    out_dir = course.autograded / student / assignment
+    if os.path.isdir(out_dir) and not os.path.islink(out_dir):
+        write_atomic(out_dir, "judge.json", json.dumps(judged, indent=1, default=str))
+
+
+def _explain(v: dict, result: SubmissionResult) -> None:
+    """One verdict's reasons and flags: where the kernel's own verdict and the judge's
+    differ, and what the judge said."""
+    notebook_score, score = float(v.get("notebook_score") or 0.0), float(v.get("score") or 0.0)
+    messages, tampering = list(v.get("messages") or []), list(v.get("tampering") or [])
+    gid = str(v.get("grade_id"))
+    passed = score == float(v.get("points") or 0.0)
+    if notebook_score != score:
+        if score < notebook_score:
+            what = "; ".join(tampering) if tampering else "; ".join(messages)
+            if tampering:
+                result.flags.append(f"tampering suspected in {gid}: {what}")
+            result.reasons.append(f"{gid}: notebook gave {notebook_score:g}, judge gave {score:g} ({what})")
+        else:
+            result.reasons.append(f"{gid}: notebook gave {notebook_score:g}, judge found the function correct "
+                                  f"and gave {score:g}")
+    elif tampering:
+        result.flags.append(f"tampering suspected in {gid}: {'; '.join(tampering)}")
+    if messages:
+        result.messages[gid] = messages
+        if not passed and notebook_score == score:
+            result.reasons.append(f"{gid}: {messages[0]}")
+
+
+def _fail_closed(gb, course: Course, assignment: str, notebook_id: str, student: str, result: SubmissionResult,
+                 why: Exception) -> None:
+    """No verdicts for a notebook nbgrader graded: every judged cell of it scores 0."""
+    from nbgrader.api import MissingEntry
+
+    from .verdicts import checked_functions
+
+    source = _course_notebook(course.root / "solutions" / assignment / f"{notebook_id}.ipynb")
+    for cell in source.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not (meta.get("grade") and cell.cell_type == "code" and checked_functions(cell)):
+            continue
+        try:
+            grade = gb.find_grade(meta["grade_id"], notebook_id, assignment, student)
+        except MissingEntry:
+            continue
+        grade.auto_score = 0.0
+    result.flags.append(f"{notebook_id}: the judge's verdicts are missing; its judged cells score 0")
+    result.reasons.append(f"{notebook_id}: no verdict could be had from the graded notebook "
+                          f"({type(why).__name__}); its judged cells score 0")
 
 
 def _record_ungradable(course: Course, student: str, assignment: str, result: SubmissionResult) -> None:
@@ -543,47 +632,52 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
     if not sandboxed:
         result.flags.append(f"UNSANDBOXED: {why}")
     uid = slot_uid(slot) if os.geteuid() == 0 and sandboxed else None
-    work = Path(tempfile.mkdtemp(prefix=f"emlab-grade-{slot}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"emlab-grade-{slot}-"))  # the grader's own: no kernel sees it
     course.staging.mkdir(parents=True, exist_ok=True)
     staging_root = Path(tempfile.mkdtemp(prefix=f"slot-{slot}-", dir=course.staging))  # never shared
     fingerprint = submission_fingerprint(course, student, assignment)
     try:
         if STOP.is_set():
             raise Interrupted("the run was interrupted")
-        if not _stage(course, student, assignment, staging_root, result):
+        staged = _stage(course, student, assignment, staging_root, result)
+        if not staged:
             result.status = "ungradable"
             _record_ungradable(course, student, assignment, result)
             return result  # (the finally clause below still cleans up)
-        runtime = work / "runtime"
+        runtime, sockets, judge_out = work / "runtime", work / "sockets", work / "judge"
         runtime.mkdir(mode=0o755)
-        if uid is not None:
-            os.chown(runtime, uid, uid)
-        workdir = course.autograded / student / assignment
+        judge_out.mkdir(mode=0o700)
         hide = tuple(Path(p) for p in os.environ.get("EMLAB_SANDBOX_HIDE", "").split(os.pathsep) if p)
         fontlist = matplotlib_fontlist(course.staging / "matplotlib")
-        argv = kernel_argv(SandboxSpec(course.root, workdir, runtime, uid=uid,
-                                       secrets=(course.staging, course.submitted, *hide), fontlist=fontlist),
-                           limits, sandboxed=sandboxed)
+        spec = SandboxSpec(course.root, files=staging_root / student / assignment, runtime_dir=runtime,
+                           socket_dir=sockets, scratch=work / "kernel", uid=uid,
+                           secrets=(course.staging, course.submitted, course.autograded, *hide), fontlist=fontlist)
+        argv = kernel_argv(spec, limits, sandboxed=sandboxed)
         if fontlist is not None and not sandboxed:  # the kernel keeps the grader's MPLCONFIGDIR
             (work / "mpl").mkdir()
             shutil.copy2(fontlist, work / "mpl" / fontlist.name)
         data_dir = work / "jupyter-data"
-        write_kernelspec(data_dir, argv)
+        write_kernelspec(data_dir, argv, kernel_env(spec, sandboxed=sandboxed))
         env = course.env(JUPYTER_DATA_DIR=str(data_dir), JUPYTER_RUNTIME_DIR=str(work / "client-runtime"),
                          IPYTHONDIR=str(work / "ipython"), MPLCONFIGDIR=str(work / "mpl"),
                          EMLAB_HARNESS="1", EMLAB_RECORD="1", EMLAB_SANDBOX_RUNTIME=str(runtime),
+                         EMLAB_SANDBOX_SOCKETS=str(sockets), EMLAB_JUDGE_OUT=str(judge_out),
                          EMLAB_SANDBOX_UID=str(uid) if uid is not None else "")
-        args = ["autograde", assignment, f"--student={student}", "--force",
+        # nbgrader takes the id as a glob pattern: escaped, it matches this student only
+        args = ["autograde", assignment, f"--student={glob.escape(student)}", "--force",
                 f"--CourseDirectory.submitted_directory={os.path.relpath(staging_root, course.root)}"]
         skipped: set[str] = set()
+        nbgrader_ok = False
         for attempt in range(1 + MAX_SKIPPED_CELLS):
+            for stale in judge_out.iterdir():
+                stale.unlink()
             code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall, uid=uid)
             if uid is not None:
                 left = _clear_uid(uid, str(runtime))
                 if left:
                     result.reasons.append(f"{left} process(es) the submission left running were killed")
-                _chown_tree(workdir, os.geteuid(), os.getegid())
             if not timed_out and code == 0:
+                nbgrader_ok = True
                 break
             what = (f"ran past the {limits.wall} s wall-clock limit" if timed_out else
                     "crashed nbgrader")
@@ -601,11 +695,9 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                 tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-3:]
                 result.reasons.append("nbgrader could not grade it: " + (" | ".join(tail) or log[-300:]))
             break
-        # one harness writer at a time (threads, processes, machines); nbgrader's own writes
-        # for this submission are committed by now
         if STOP.is_set():
             raise Interrupted("the run was interrupted")
-        _apply_verdicts(course, student, assignment, result)
+        _apply_verdicts(course, student, assignment, result, judge_out, staged, nbgrader_ok)
         if result.status == "graded":
             result.seconds = round(time.monotonic() - started, 2)
             _write_done(course, student, assignment, fingerprint, result)
@@ -626,15 +718,26 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
     return result
 
 
+def _result_name(student: str) -> str:
+    """The file name of a student's stored result: the id made safe for a file name (any
+    character, a slash or a leading dot included), with a digest against collisions."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in student)[:80]
+    return f"{safe}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}.json"
+
+
+def stored_result_path(course: Course, student: str, assignment: str) -> Path:
+    """Where a submission's outcome is kept (assignment ids are the course's own folder
+    names; student ids are made safe by :func:`_result_name`)."""
+    return course.results / assignment / _result_name(student)
+
+
 def _store_result(course: Course, result: SubmissionResult) -> None:
     """Keep the outcome (status, reasons, flags, the judge's messages) for the grade report,
-    written atomically."""
+    written atomically, never through a link."""
     try:
-        path = course.results / result.assignment / f"{result.student}.json"
+        path = stored_result_path(course, result.student, result.assignment)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(result.to_json(), indent=1))
-        os.replace(tmp, path)
+        write_atomic(path.parent, path.name, json.dumps(result.to_json(), indent=1))
     except OSError:
         pass  # the gradebook holds the grade; only the report's details are lost
 
@@ -642,9 +745,14 @@ def _store_result(course: Course, result: SubmissionResult) -> None:
 def stored_results(course: Course) -> list[SubmissionResult]:
     """Every submission's last stored outcome, sorted by (assignment, student)."""
     results = []
-    for path in sorted(course.results.glob("*/*.json")):
-        try:
-            results.append(SubmissionResult(**json.loads(path.read_text())))
-        except (OSError, ValueError, TypeError):
+    if not course.results.is_dir():
+        return results
+    for folder in sorted(course.results.iterdir()):
+        if folder.is_symlink() or not folder.is_dir():
             continue
+        for path in sorted(folder.iterdir()):
+            try:
+                results.append(SubmissionResult(**json.loads(read_regular(path, 16 * MiB))))
+            except (OSError, ValueError, TypeError):
+                continue
     return sorted(results, key=lambda r: (r.assignment, r.student))

@@ -5,22 +5,33 @@ Under bubblewrap the kernel sees an allow-list of folders and nothing else:
 - read-only: the system folders (``/usr``, ``/etc``, ``/lib``, ...), the Python installation
   and virtual environment, and of the course only the helper package ``emlab/``, ``data/``
   and the in-kernel grading API ``autograder/emlab_grader/`` (no reference, no expected
-  value);
-- read-write: the submission's own working folder, and the folder of its kernel's sockets;
-- an empty ``/tmp``; no ``$HOME`` of the grader's, no solutions, no grader, no gradebook,
-  no other student's files, no other folder of the machine (``/work``, ``/home``, ``/srv``);
-- no network (``--unshare-net``), an empty environment but for a few variables;
+  value); the grader's copy of the submission's files at ``/run/submission``, and the
+  kernel's connection file;
+- read-write: a ``/tmp`` of its own, a tmpfs capped at ``Limits.disk`` bytes, which holds
+  the working folder ``/tmp/work`` (the kernel's launcher, :mod:`emlab_grader.kernel`,
+  copies the submission's files there); and the folder of its kernel's sockets;
+- nothing of the grader's: no solutions, no gradebook, no ``autograded/`` or
+  ``submitted/`` folder, no home, no other folder of the machine (``/work``, ``/home``,
+  ``/srv``). Nothing the kernel writes lands on the grader's disk, so no link it plants
+  can redirect a write, chmod or copy of the grader's; the graded notebook is the one
+  nbgrader holds in memory;
+- its own PID namespace (it sees only its own processes), no network
+  (``--unshare-net``), an empty environment but for a few variables;
 - as root, the kernel runs as an unprivileged uid of its own (one per grading slot), so
   the process limit is per submission and no file outside its folder is writable;
 - resource limits (``prlimit``): address space, CPU seconds, processes, file size; the
-  wall clock is enforced by the harness.
+  wall clock is enforced by the harness;
+- interrupts by message (``interrupt_mode: message``): a signal sent to bubblewrap would
+  not reach the kernel inside, a message does, so a runaway cell is interrupted at its
+  time limit like anywhere else.
 
 Where bubblewrap cannot run, :func:`sandbox_status` says why, and the kernel runs with the
-resource limits only; the grading report then says in bold that it was unsandboxed.
+resource limits only, in a throw-away folder of the grader's; the grading report then says
+in bold that it was unsandboxed.
 
-Kernel and client talk over Unix sockets (``transport="ipc"``) in a runtime folder bound
-into the sandbox: TCP on loopback is cut by ``--unshare-net``. No ``--unshare-pid``:
-ipykernel would see parent pid 1 and shut down.
+Kernel and client talk over Unix sockets (``transport="ipc"``) in a folder bound into the
+sandbox: TCP on loopback is cut by ``--unshare-net``. The kernel is started with ``-P``
+(no working folder on ``sys.path`` before the cells) by :mod:`emlab_grader.kernel`.
 """
 
 from __future__ import annotations
@@ -38,9 +49,9 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["Limits", "SandboxSpec", "sandbox_status", "kernel_argv", "write_kernelspec",
+__all__ = ["Limits", "SandboxSpec", "sandbox_status", "kernel_argv", "kernel_env", "write_kernelspec",
            "SandboxKernelManager", "KERNEL_NAME", "kill_uid", "uid_processes",
-           "matplotlib_fontlist"]
+           "matplotlib_fontlist", "SANDBOX_FILES", "SANDBOX_WORKDIR"]
 
 KERNEL_NAME = "emlab-sandbox"
 # read-only in every sandbox (symlinks, as in merged-/usr systems, are recreated as links)
@@ -56,13 +67,15 @@ FIGURE_KWARGS = "--InlineBackend.print_figure_kwargs={'bbox_inches': 'tight', 'p
 class Limits:
     """Per-submission limits. memory in bytes (address space of each process), cpu in
     CPU-seconds per process, wall in seconds for the whole submission, nproc processes
-    and threads of the sandbox's uid, fsize the largest file it may write (bytes)."""
+    and threads of the sandbox's uid, fsize the largest file it may write (bytes), disk the
+    size of the sandbox's ``/tmp`` (bytes), which holds the working folder too."""
 
     memory: int = 2 * GiB
     cpu: int = 600
     wall: int = 900
     nproc: int = 64
     fsize: int = 256 * 1024 ** 2
+    disk: int = 512 * 1024 ** 2
 
     @classmethod
     def from_env(cls) -> "Limits":
@@ -70,7 +83,11 @@ class Limits:
             return int(float(os.environ.get(name, default)))
         return cls(memory=num("EMLAB_MEMORY_LIMIT", cls.memory), cpu=num("EMLAB_CPU_LIMIT", cls.cpu),
                    wall=num("EMLAB_WALL_LIMIT", cls.wall), nproc=num("EMLAB_NPROC_LIMIT", cls.nproc),
-                   fsize=num("EMLAB_FSIZE_LIMIT", cls.fsize))
+                   fsize=num("EMLAB_FSIZE_LIMIT", cls.fsize), disk=num("EMLAB_DISK_LIMIT", cls.disk))
+
+
+SANDBOX_FILES = "/run/submission"  # the grader's copy of the submission's files, read-only
+SANDBOX_WORKDIR = "/tmp/work"       # the kernel's working folder, on the capped /tmp
 
 
 @dataclass(frozen=True)
@@ -78,8 +95,13 @@ class SandboxSpec:
     """What one submission's kernel may see.
 
     course_root : the course folder (hidden but for the read-only parts below)
-    workdir : the submission's working folder (read-write)
-    runtime_dir : connection file and ipc sockets (read-write)
+    files : the grader's copy of the submission (checked notebooks and the regular files
+        beside them), shown read-only; the kernel works on a copy of it
+    runtime_dir : the folder of the connection file (read-only in the sandbox)
+    socket_dir : the folder of the kernel's ipc sockets (read-write; emptied before each
+        kernel start by :class:`SandboxKernelManager`)
+    scratch : a throw-away folder of the grader's for a kernel that runs unsandboxed (its
+        working folder and an empty folder to start in); unused under bubblewrap
     uid : the unprivileged uid the kernel runs as when grading as root (None: keep ours)
     secrets : further folders to hide (replaced by an empty tmpfs)
     fontlist : matplotlib's font list, built by the grader (:func:`matplotlib_fontlist`),
@@ -87,8 +109,10 @@ class SandboxSpec:
     """
 
     course_root: Path
-    workdir: Path
+    files: Path
     runtime_dir: Path
+    socket_dir: Path
+    scratch: Path | None = None
     uid: int | None = None
     secrets: tuple[Path, ...] = ()
     fontlist: Path | None = None
@@ -133,11 +157,17 @@ def _helper_package() -> list[Path]:
     return [Path(emlab.__file__).resolve().parent, data_dir().resolve()]
 
 
+def _launcher() -> list[str]:
+    """The kernel's command: the venv's Python, no unsafe path first on sys.path (-P),
+    started by the grading API's launcher ({connection_file} left in)."""
+    return [str(Path(sys.prefix) / "bin" / "python"), "-P", "-m", "emlab_grader.kernel",
+            "-f", "{connection_file}", "--HistoryManager.hist_file=:memory:", FIGURE_KWARGS]
+
+
 def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[str]:
     """The kernelspec argv for one submission's kernel ({connection_file} left in)."""
     course = spec.course_root.resolve()
-    python = [str(Path(sys.prefix) / "bin" / "python"), "-m", "ipykernel_launcher",
-              "-f", "{connection_file}", "--HistoryManager.hist_file=:memory:", FIGURE_KWARGS]
+    python = _launcher()
     limit = ["prlimit", f"--as={limits.memory}", f"--cpu={limits.cpu}", f"--nproc={limits.nproc}",
              f"--fsize={limits.fsize}", "--core=0", "--"] if shutil.which("prlimit") else []
     drop = []
@@ -150,8 +180,9 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
         return limit + drop + python
 
     # An allow-list: the sandbox's root is empty but for the system folders (read-only),
-    # the Python installation, the course's student-safe parts and the submission's folder.
-    args = ["bwrap", "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
+    # the Python installation, the course's student-safe parts and the submission's copy.
+    args = ["bwrap", "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--size", str(limits.disk), "--tmpfs", "/tmp"]
     if spec.fontlist is not None and spec.fontlist.is_file():
         args += ["--ro-bind", str(spec.fontlist), f"/tmp/{spec.fontlist.name}"]  # MPLCONFIGDIR is /tmp
     binds: list[Path] = []  # folders bound from the host (anything below them exists already)
@@ -164,9 +195,8 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
             binds.append(path)
     created: set[Path] = set()
     visible = _python_roots() + _helper_package() + [course / "autograder" / "emlab_grader"]
-    for path, writable in [*((p, False) for p in visible), (spec.workdir.resolve(), True),
-                           (spec.runtime_dir.resolve(), True)]:
-        # (the submission's folder is created by nbgrader just before the kernel starts)
+    for path, writable in [*((p, False) for p in visible), (spec.runtime_dir.resolve(), False),
+                           (spec.socket_dir.resolve(), True)]:
         if not writable and (not path.exists() or any(path.is_relative_to(b) for b in binds)):
             continue
         for parent in reversed(path.parents):
@@ -178,26 +208,31 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
             created.add(parent)
         args += ["--bind" if writable else "--ro-bind", str(path), str(path)]
         binds.append(path)
+    args += ["--perms", "0755", "--dir", str(Path(SANDBOX_FILES).parent),
+             "--ro-bind", str(spec.files.resolve()), SANDBOX_FILES]
     for secret in spec.secrets:  # anything secret inside a visible folder
         secret = Path(secret).resolve()
         if secret.exists() and any(secret.is_relative_to(b) and secret != b for b in binds):
             args += ["--perms", "0755", "--tmpfs", str(secret)]
     env = {
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(spec.workdir.resolve()),
+        "HOME": SANDBOX_WORKDIR,
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "MPLBACKEND": "agg",
         "MPLCONFIGDIR": "/tmp",
         "IPYTHONDIR": "/tmp/ipython",
-        "XDG_CACHE_HOME": "/tmp/cache",  # fontconfig's and others' caches: not in the graded folder
-        "JUPYTER_RUNTIME_DIR": str(spec.runtime_dir.resolve()),
+        "XDG_CACHE_HOME": "/tmp/cache",  # fontconfig's and others' caches
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
         "PYTHONPATH": str(course / "autograder"),
         "PYTHONNOUSERSITE": "1",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "EMLAB_SANDBOXED": "1",
         "EMLAB_RECORD": "1",
+        "EMLAB_SUBMISSION_FILES": SANDBOX_FILES,
+        "EMLAB_WORKDIR": SANDBOX_WORKDIR,
+        "EMLAB_KERNEL_START_DIR": "/",
     }
     for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if keep in os.environ:
@@ -205,9 +240,23 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     args += ["--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    args += ["--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session",
-             "--chdir", str(spec.workdir.resolve())]
+    args += ["--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid", "--die-with-parent",
+             "--new-session", "--chdir", "/tmp"]
     return args + limit + drop + python
+
+
+def kernel_env(spec: SandboxSpec, *, sandboxed: bool) -> dict[str, str]:
+    """Variables the kernelspec adds to the kernel's environment. Under bubblewrap none
+    (the sandbox sets its own, see :func:`kernel_argv`); unsandboxed, the working folder
+    and the empty start folder in ``spec.scratch``."""
+    if sandboxed:
+        return {}
+    if spec.scratch is None:
+        raise ValueError("an unsandboxed kernel needs a scratch folder")
+    start = Path(spec.scratch) / "start"
+    start.mkdir(parents=True, exist_ok=True)
+    return {"EMLAB_SUBMISSION_FILES": str(spec.files), "EMLAB_WORKDIR": str(Path(spec.scratch) / "work"),
+            "EMLAB_KERNEL_START_DIR": str(start), "EMLAB_RECORD": "1"}
 
 
 def matplotlib_fontlist(folder: Path) -> Path | None:
@@ -229,12 +278,14 @@ def matplotlib_fontlist(folder: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def write_kernelspec(data_dir: Path, argv: list[str]) -> Path:
-    """Install the kernelspec ``emlab-sandbox`` under ``data_dir/kernels``."""
+def write_kernelspec(data_dir: Path, argv: list[str], env: dict[str, str] | None = None) -> Path:
+    """Install the kernelspec ``emlab-sandbox`` under ``data_dir/kernels``. Interrupts go
+    by message: a SIGINT sent to bubblewrap or prlimit would not reach the kernel."""
     folder = Path(data_dir) / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "EM Lab grading sandbox", "language": "python",
+        "interrupt_mode": "message", "env": env or {},
         "metadata": {"debugger": False},
     }, indent=1))
     return folder
@@ -278,17 +329,20 @@ def kill_uid(uid: int) -> int:
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """Unix-socket transport in the runtime folder; files the kernel needs handed to its uid.
+    """Unix-socket transport; the connection file handed to the kernel's uid.
 
-    Reads EMLAB_SANDBOX_UID (the uid the kernel drops to, if any) and
-    EMLAB_SANDBOX_RUNTIME (the folder bound into the sandbox for the sockets)."""
+    Reads EMLAB_SANDBOX_UID (the uid the kernel drops to, if any), EMLAB_SANDBOX_RUNTIME
+    (the folder of the connection file, read-only in the sandbox) and EMLAB_SANDBOX_SOCKETS
+    (the folder bound read-write for the sockets). Before each start the sockets' folder
+    is made anew: whatever a previous kernel left there (a link, say) is gone."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
         runtime = os.environ.get("EMLAB_SANDBOX_RUNTIME")
-        if runtime:
-            self.ip = os.path.join(runtime, "kernel")
+        self._sockets = os.environ.get("EMLAB_SANDBOX_SOCKETS")
+        if runtime and self._sockets:
+            self.ip = os.path.join(self._sockets, "kernel")
             self.connection_file = os.path.join(runtime, f"kernel-{os.getpid()}.json")
 
     @property
@@ -300,6 +354,14 @@ class SandboxKernelManager(AsyncKernelManager):
         """Kill every process of the sandbox's uid (a fork bomb's children included)."""
         return kill_uid(self._uid) if self._uid is not None else 0
 
+    def _fresh_socket_dir(self) -> None:
+        if not self._sockets:
+            return
+        shutil.rmtree(self._sockets, ignore_errors=True)  # never follows a link
+        os.mkdir(self._sockets, 0o700)
+        if self._uid is not None:
+            os.chown(self._sockets, self._uid, self._uid)
+
     def write_connection_file(self, **kwargs):
         result = super().write_connection_file(**kwargs)
         if self._uid is not None:
@@ -307,10 +369,5 @@ class SandboxKernelManager(AsyncKernelManager):
         return result
 
     async def _async_pre_start_kernel(self, **kw):
-        cwd = kw.get("cwd")
-        if self._uid is not None and cwd:
-            for folder, dirs, files in os.walk(cwd):
-                os.chown(folder, self._uid, self._uid)
-                for name in files:
-                    os.chown(os.path.join(folder, name), self._uid, self._uid)
+        self._fresh_socket_dir()
         return await super()._async_pre_start_kernel(**kw)

@@ -143,3 +143,4 @@ def judge_notebook(autograded: nbformat.NotebookNode, source: nbformat.NotebookN
         v.score = v.points if ok_all else 0.0
         verdicts.append(v)
     return verdicts
+
