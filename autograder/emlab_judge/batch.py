@@ -27,8 +27,8 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from .harness import (STOP, Course, SubmissionResult, _store_result, already_graded, discover, grade_submission, stored_result_path,
-                      stop_all, sync_gradebook)
+from .harness import (STOP, Course, SubmissionResult, _store_result, already_graded, discover, grade_submission,
+                      stop_all, stored_result_path, sync_gradebook)
 from . import nbgrader_process
 from .gradebook import open_gradebook
 from .sandbox import sandbox_status

@@ -54,12 +54,14 @@ class OutputBudget:
     per_output = 2 * 1024 ** 2
     per_record = 16 * 1024 ** 2
     total = 16 * 1024 ** 2
+    records_total = 64 * 1024 ** 2
     error_chars = 4000
     traceback_lines = 60
     note = "[removed by the grader: "
 
     def __init__(self):
         self.used = 0
+        self.records_used = 0
         self.over = False
 
     @staticmethod
@@ -100,21 +102,32 @@ class OutputBudget:
                 return
             for mime in list(data):
                 size = self._size(data[mime])
-                cap = self.per_record if mime == MIME else self.per_output
-                if mime != MIME and self.used + size > self.total:
+                if mime == MIME:
+                    if size > self.per_record or self.records_used + size > self.records_total:
+                        del data[mime]  # the judge then finds no record: the cell scores 0
+                        data["text/plain"] = f"{self.note}a grading record of {size / 1e6:.1f} MB]"
+                    else:
+                        self.records_used += size
+                    continue
+                cap = self.per_output
+                if size > cap:
+                    del data[mime]
+                    data["text/plain"] = (f"{self.note}{mime} output of {size / 1e6:.1f} MB, over the "
+                                          f"{cap // 1024 ** 2} MB limit]")
+                    continue
+                if self.used + size > self.total:
                     data.clear()
                     data.update(self._placeholder(f"the notebook's outputs passed {self.total // 1024 ** 2} MB; "
                                                   "later outputs are not kept"))
                     self.over = True
                     return
-                if size > cap:
-                    del data[mime]
-                    data.setdefault("text/plain", f"{self.note}{mime} output of {size / 1e6:.1f} MB, over the "
-                                                  f"{cap // 1024 ** 2} MB limit]")
-                    continue
-                if mime != MIME:
-                    self.used += size
+                self.used += size
             content["metadata"] = content.get("metadata") if self._size(content.get("metadata", {})) < 65536 else {}
+        elif kind in {"comm_open", "comm_msg"}:  # widget state: kept only while small
+            if self._size(content.get("data", {})) > self.per_output:
+                content["data"] = {}
+            msg["buffers"] = [] if sum(len(b) for b in msg.get("buffers") or []) > self.per_output else \
+                msg.get("buffers") or []
         elif kind == "error":
             evalue = content.get("evalue", "")
             if not isinstance(evalue, str) or len(evalue) > self.error_chars:

@@ -6,8 +6,9 @@ Written to ``autograder/report/``:
 - ``grades.html``: per assignment, the score distribution and each question's (PNG
   figures in ``figures/``), the most common failure messages per question (the judge's
   words, as students see them in feedback), flagged submissions (tampering suspected) and
-  ungradable ones with their reasons, late submissions (nbgrader's submission timestamp
-  against the assignment's due date, when one is set);
+  ungradable ones with their reasons, late and on-time submissions against the
+  assignment's due date (when one is set), each saying whether its time is one the student
+  cannot write (the exchange's, :mod:`.lateness`) or the student's own ``timestamp.txt``;
 - ``grades.json``: the same numbers, for scripts and tests.
 
 Scores come from the gradebook (automatic, judged and manual grades, as nbgrader's
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from .gradebook import open_gradebook
 from .harness import Course, SubmissionResult, stored_results
+from .lateness import submission_timing
 
 __all__ = ["QuestionStats", "AssignmentStats", "collect", "write_grade_report", "TOP_MESSAGES"]
 
@@ -57,6 +59,8 @@ class AssignmentStats:
     scores: dict[str, float] = field(default_factory=dict)        # student -> points
     questions: list[QuestionStats] = field(default_factory=list)
     late: list[dict] = field(default_factory=list)                # student, timestamp, late_by (h)
+    timing: list[dict] = field(default_factory=list)              # every verdict: student, timestamp, verdict,
+    #                                 late_by_hours, source, trusted, note (lateness.submission_timing)
     flagged: list[dict] = field(default_factory=list)             # student, flags
     ungradable: list[dict] = field(default_factory=list)          # student, status, reasons
     missing: list[str] = field(default_factory=list)              # students in the gradebook without a submission
@@ -104,11 +108,12 @@ def collect(course: Course, results: list[SubmissionResult] | None = None) -> li
                     a.missing.append(student)
                     continue
                 a.scores[student] = float(submission.score)
-                if submission.timestamp and assignment.duedate and submission.timestamp > assignment.duedate:
-                    late_by = (submission.timestamp - assignment.duedate).total_seconds() / 3600
-                    a.late.append({"student": student, "timestamp": submission.timestamp.isoformat(sep=" ",
-                                                                                                timespec="minutes"),
-                                   "late_by_hours": round(late_by, 2)})
+                timing = submission_timing(course.submitted, student, assignment.name, submission.timestamp,
+                                           assignment.duedate)
+                a.timing.append({"student": student, **timing})
+                if timing["verdict"] == "late":
+                    a.late.append({"student": student, "timestamp": timing["timestamp"],
+                                   "late_by_hours": timing["late_by_hours"]})
                 for nb_sub in submission.notebooks:
                     for grade in nb_sub.grades:
                         q = questions.get((nb_sub.name, grade.name))
@@ -230,6 +235,14 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f"<table><tr>{head}</tr>\n{body}</table>"
 
 
+def _time_basis(timing: dict) -> str:
+    """What a late or on-time verdict rests on, in words (HTML)."""
+    text = _e(timing["source"])
+    if not timing["trusted"]:
+        text += " <strong>(the student could have written it)</strong>"
+    return text + (f"<br><em>{_e(timing['note'])}</em>" if timing["note"] else "")
+
+
 def _html(stats: list[AssignmentStats], figures: dict[str, list[str]]) -> str:
     parts = ["<h1>EM Lab: grades</h1>",
              f"<p>Written {_e(dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}. Scores from the gradebook "
@@ -265,8 +278,13 @@ def _html(stats: list[AssignmentStats], figures: dict[str, list[str]]) -> str:
             parts.append("<p><em>no due date set for this assignment</em> (<code>nbgrader db assignment add "
                          f"{_e(a.name)} --duedate=...</code>)</p>")
         else:
-            parts.append(_table(["student", "submitted", "late by (hours)"],
-                                [[_e(x["student"]), _e(x["timestamp"]), f"{x['late_by_hours']:g}"] for x in a.late]))
+            parts.append(_table(["student", "submitted (UTC)", "late by (hours)", "time from"],
+                                [[_e(x["student"]), _e(x["timestamp"]), f"{x['late_by_hours']:g}", _time_basis(x)]
+                                 for x in a.timing if x["verdict"] == "late"]))
+            parts.append("<h3>On time (or with no time)</h3>")
+            parts.append(_table(["student", "submitted (UTC)", "time from"],
+                                [[_e(x["student"]), _e(x["timestamp"] or "no time"), _time_basis(x)]
+                                 for x in a.timing if x["verdict"] != "late"]))
     body = "\n".join(parts)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>EM Lab: grades</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;margin:.5em 0}}

@@ -17,7 +17,8 @@ For each ``autograder/submitted/<student>/<assignment>/``:
    notebook *in memory* against the reference before ``SaveAutoGrades`` records any score,
    and leaves its verdicts in a folder of the grader's;
 4. the harness turns those verdicts into the submission's reasons and flags and keeps
-   them (``judge.json``) beside the graded notebook, written without following links.
+   them (``.emlab-judge.json``, which feedback leaves out) beside the graded notebook,
+   written without following links.
 
 Nothing one submission does stops another from being graded: every failure becomes a
 one-line reason in the report. A judged cell without a valid verdict scores 0.
@@ -43,11 +44,12 @@ from pathlib import Path
 import nbformat
 
 from .gradebook import child_url, open_gradebook, writer_lock
+from .lateness import stage_timestamp
 from .preflight import preflight
 from .safe_fs import MiB, UnsafeFile, copy_submission, entry_kind, read_regular, write_atomic
 from .sandbox import (Limits, SandboxSpec, kernel_argv, kernel_env, kill_uid, matplotlib_fontlist, sandbox_status,
                       uid_processes, write_kernelspec)
-from .tamper import scan_notebook
+from .tamper import scan
 
 __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook", "already_graded",
            "submission_fingerprint", "stored_results", "stored_result_path", "slot_uid"]
@@ -264,6 +266,7 @@ def stop_all() -> None:
 
 HARNESS_VERSION = "2"  # bump when grading changes in a way that should regrade everything
 DONE_FILE = ".emlab-graded.json"
+JUDGE_FILE = ".emlab-judge.json"  # the verdicts and records (a dot file: nbgrader copies none into feedback)
 
 
 FINGERPRINT_READ = 64 * MiB  # files larger than this are fingerprinted by size and time, unread
@@ -430,7 +433,7 @@ def _neutralise(folder: Path, digest: str, what: str) -> bool:
     return False
 
 
-MAX_NOTEBOOK = 50 * MiB     # a submitted notebook larger than this is not read
+MAX_NOTEBOOK = 256 * MiB    # a submitted notebook larger than this is not read (stored outputs are dropped)
 MAX_EXTRA_FILE = 20 * MiB   # one file beside the notebook
 MAX_EXTRAS = 100 * MiB      # all files beside the notebook
 
@@ -456,9 +459,9 @@ def _stage(course: Course, student: str, assignment: str, staging_root: Path, re
     copied = copy_submission(src_dir, dest, skip=lambda rel: rel in notebooks or rel == "timestamp.txt",
                              max_file=MAX_EXTRA_FILE, max_total=MAX_EXTRAS)
     result.reasons.extend(f"file beside the notebook refused: {r}" for r in copied.refused)
-    stamp = _trusted_timestamp(src_dir, result)
-    if stamp is not None:
-        write_atomic(dest, "timestamp.txt", stamp)
+    stamp = stage_timestamp(src_dir, dest)  # the time nbgrader's lateness is computed from
+    if stamp.when is not None and not stamp.trusted:
+        result.reasons.append(stamp.describe())
     staged = []
     for source_path in course.source_notebooks(assignment):
         name = source_path.name
@@ -478,7 +481,9 @@ def _stage(course: Course, student: str, assignment: str, staging_root: Path, re
             continue
         result.reasons.extend(f"{name}: {r}" for r in checked.reasons)
         try:
-            signs = scan_notebook(checked.notebook)
+            scanned = scan(checked.notebook)
+            signs = scanned.signs
+            result.reasons.extend(f"{name}: {u}" for u in scanned.unscanned)
         except Exception as exc:  # the verdict never depends on the scan
             signs = []
             result.reasons.append(f"{name}: the code could not be scanned for tampering ({type(exc).__name__})")
@@ -491,28 +496,6 @@ def _stage(course: Course, student: str, assignment: str, staging_root: Path, re
     return staged
 
 
-def _trusted_timestamp(src_dir: Path, result: SubmissionResult) -> str | None:
-    """The submission time nbgrader computes lateness from (the text of the staged
-    ``timestamp.txt``), or None for none."""
-    try:
-        from .lateness import trusted_timestamp
-    except ImportError:
-        trusted_timestamp = None
-    if trusted_timestamp is not None:
-        found = trusted_timestamp(src_dir)
-        if getattr(found, "when", None) is None:
-            return None
-        if "student" in str(getattr(found, "source", "")):
-            result.reasons.append(f"lateness from {found.source}")
-        return found.when.isoformat(sep=" ")
-    try:
-        text = read_regular(src_dir / "timestamp.txt", 4096).decode("utf-8", "replace").strip()
-    except OSError:
-        return None
-    result.reasons.append("lateness from the student's own timestamp.txt (not verified)")
-    return text[:64]
-
-
 MAX_VERDICTS_FILE = 64 * MiB
 
 
@@ -520,7 +503,7 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
                     staged: list[str], nbgrader_ok: bool) -> None:
     """Turn the judge's verdicts (left by :class:`.judge_step.JudgeVerdicts` in
     ``judge_out``, a folder of the grader's) into the result's reasons, flags and scores,
-    and keep them as ``judge.json`` beside the graded notebook. A notebook that nbgrader
+    and keep them as ``.emlab-judge.json`` beside the graded notebook. A notebook that nbgrader
     graded but that left no verdicts fails closed: its judged cells get 0, flagged.
     Call under the gradebook's writer lock."""
     from nbgrader.api import MissingEntry
@@ -553,7 +536,7 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
             result.max_score = float(gb.find_assignment(assignment).max_score)
     out_dir = course.autograded / student / assignment
     if os.path.isdir(out_dir) and not os.path.islink(out_dir):
-        write_atomic(out_dir, "judge.json", json.dumps(judged, indent=1, default=str))
+        write_atomic(out_dir, JUDGE_FILE, json.dumps(judged, indent=1, default=str))
 
 
 def _explain(v: dict, result: SubmissionResult) -> None:

@@ -13,6 +13,13 @@ Here every submitted notebook is compared with the release notebook the student 
   source's metadata back; of cells sharing a ``grade_id`` only the first of the source's
   type keeps it;
 - outputs are dropped (they are recomputed), so an output flood in the file costs nothing;
+- attachments of markdown and raw cells (images pasted into a written answer) are kept,
+  checked: a dict of name -> {MIME type: base64 string}; an entry that is not (a bad name,
+  MIME type or base64 data) is dropped with a reason, and so is what goes over
+  ``MAX_ATTACHMENT_BYTES`` per notebook (decoded). A markdown image that refers to an
+  attachment the cell does not have (dropped, or never there) gets a placeholder image
+  under that name: nbconvert (feedback, the formgrader) refuses a notebook with a missing
+  attachment;
 - deleted or emptied test cells are left to nbgrader (``OverwriteCells`` restores them from
   the gradebook, ``add_missing_cells`` re-inserts deleted ones), and reported here.
 
@@ -22,13 +29,28 @@ modified: the repaired copy is written elsewhere.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["PreflightResult", "preflight", "source_cells"]
+__all__ = ["PreflightResult", "preflight", "source_cells", "MAX_ATTACHMENT_BYTES"]
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 ** 2  # decoded bytes of all attachments in one notebook
+MAX_ATTACHMENT_NAME = 255
+_MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
+_JSON_MIME = re.compile(r"application/(.*\+)?json")
+_WHITESPACE = re.compile(rb"\s+")
+# What a markdown image shows for an attachment that was not kept (no student text in it).
+PLACEHOLDER_MIME = "image/svg+xml"
+PLACEHOLDER = base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="360" height="40"><rect width="360" height="40" '
+    b'fill="#eee" stroke="#999"/><text x="12" y="25" font-family="sans-serif" font-size="14" fill="#333">'
+    b"attachment not kept by the grader (see the report)</text></svg>").decode("ascii")
 
 
 @dataclass
@@ -91,6 +113,99 @@ def _clean_cell(raw) -> nbformat.NotebookNode | None:
     return cell
 
 
+def _clean_attachments(raw, where: str, budget: list[int], reasons: list[str]) -> dict:
+    """The valid attachments of one cell, within what is left of the notebook's ``budget``
+    (a one-item list of bytes, decreased); a reason for each one dropped."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        reasons.append(f"{where}: attachments dropped (not a mapping of names to data)")
+        return {}
+    kept = {}
+    for name, bundle in raw.items():
+        label = repr(name[:60]) if isinstance(name, str) else "with a name that is not text"
+        if not isinstance(name, str) or not name or len(name) > MAX_ATTACHMENT_NAME \
+                or any(ord(c) < 32 or c == "\x7f" for c in name):
+            reasons.append(f"{where}: attachment {label} dropped (not a valid attachment name)")
+            continue
+        if not isinstance(bundle, dict) or not bundle:
+            reasons.append(f"{where}: attachment {label} dropped (no MIME type and data)")
+            continue
+        data = {}
+        for mime, value in bundle.items():
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = "".join(value)
+            if not isinstance(mime, str) or not _MIME.fullmatch(mime) or _JSON_MIME.fullmatch(mime):
+                reasons.append(f"{where}: attachment {label}: MIME type {str(mime)[:60]!r} dropped (not a MIME type "
+                               "with base64 data)")
+                continue
+            if not isinstance(value, str):
+                reasons.append(f"{where}: attachment {label}: {mime} dropped (its data is not text)")
+                continue
+            if len(value) * 3 // 4 > budget[0] + 3:  # over the limit whatever it decodes to
+                size = len(value) * 3 / 4
+            else:
+                try:
+                    compact = _WHITESPACE.sub(b"", value.encode("ascii"))
+                    size = len(base64.b64decode(compact, validate=True))
+                except (UnicodeEncodeError, binascii.Error, ValueError):
+                    reasons.append(f"{where}: attachment {label}: {mime} dropped (its data is not base64)")
+                    continue
+                value = compact.decode("ascii")
+            if size > budget[0]:
+                reasons.append(f"{where}: attachment {label}: {mime} ({size / 1024 ** 2:.1f} MB) dropped: the "
+                               f"notebook's attachments are over the {MAX_ATTACHMENT_BYTES / 1024 ** 2:.0f} MB limit")
+                continue
+            budget[0] -= int(size)
+            data[mime] = value
+        if data:
+            kept[name] = data
+    return kept
+
+
+class _LookedUp(dict):
+    """Attachments as nbconvert's markdown renderer sees them, noting every name it asks for."""
+
+    def __init__(self):
+        super().__init__()
+        self.names: list[str] = []
+
+    def __contains__(self, name):
+        self.names.append(name)
+        return True
+
+    def __getitem__(self, name):
+        return {PLACEHOLDER_MIME: PLACEHOLDER}
+
+
+def _referenced_attachments(markdown: str) -> set[str]:
+    """The attachment names nbconvert looks up when it renders ``markdown`` (feedback and
+    the formgrader render with it); any ``attachment:`` reference if it cannot render."""
+    try:
+        from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+        looked_up = _LookedUp()
+        MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=looked_up)).render(markdown)
+        return set(looked_up.names)
+    except Exception:  # noqa: BLE001  (any student markdown: fall back to every reference)
+        return set(re.findall(r"attachment:([^\s()<>\[\]\"']+)", markdown))
+
+
+def _attach(cell, raw, where: str, budget: list[int], reasons: list[str]) -> None:
+    """Give a markdown or raw cell its checked attachments (and placeholders)."""
+    kept = _clean_attachments(raw.get("attachments"), where, budget, reasons)
+    if cell.cell_type == "markdown" and "attachment:" in cell.source:
+        missing = sorted(_referenced_attachments(cell.source) - set(kept))
+        for name in missing:
+            kept[name] = {PLACEHOLDER_MIME: PLACEHOLDER}
+        if missing:
+            reasons.append(f"{where}: the text shows attachment(s) the cell does not have "
+                           f"({', '.join(repr(n[:60]) for n in missing[:5])}{', ...' if len(missing) > 5 else ''}); "
+                           "a placeholder image is shown instead")
+    if kept:
+        cell.attachments = nbformat.from_dict(kept)
+
+
 def _keepers(cells, expected) -> dict[str, int]:
     """For each grade_id, the index of the one cell that keeps it: of the cells of the
     right type carrying it, the one whose source is the release's (a locked cell), else
@@ -119,11 +234,17 @@ def preflight(raw: bytes, source: nbformat.NotebookNode) -> PreflightResult:
                        "(grading recomputes them)")
     cells = []
     dropped = 0
+    budget = [MAX_ATTACHMENT_BYTES]
     for raw_cell in data["cells"]:
         cell = _clean_cell(raw_cell)
         if cell is None:
             dropped += 1
             continue
+        if cell.cell_type in {"markdown", "raw"}:
+            _attach(cell, raw_cell, f"cell {len(cells) + 1}", budget, reasons)
+        elif raw_cell.get("attachments"):
+            reasons.append(f"cell {len(cells) + 1}: attachments of a code cell dropped (only markdown and raw "
+                           "cells have them)")
         cells.append(cell)
     if dropped:
         reasons.append(f"{dropped} malformed cell(s) dropped")
