@@ -76,14 +76,42 @@ def _course_with_batch(tmp: Path, batch: dict):
     return course
 
 
+STOCK_CONFIG = """\
+# Stock nbgrader on the course's folders: its default preprocessors, no sandbox, no judge.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "emlab"
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = "autograder/submitted"
+c.CourseDirectory.autograded_directory = "autograder/autograded"
+c.CourseDirectory.db_url = {db!r}
+c.Execute.timeout = 60
+"""
+
+
 def _stock(tmp: Path, batch: dict) -> GradingRow:
+    """Stock ``nbgrader autograde``: the course's own configuration hands autograde to the
+    harness, so stock nbgrader runs under a configuration of its own (the same folders and
+    gradebook, nbgrader's defaults otherwise)."""
+    import subprocess
+
     course = _course_with_batch(tmp, batch)
+    config = course.scratch / "stock-config"
+    config.mkdir()
+    (config / "nbgrader_config.py").write_text(STOCK_CONFIG.format(
+        root=str(course.root), db=course.env["EMLAB_GRADEBOOK_URL"]))
+    env = {**course.env, "JUPYTER_CONFIG_PATH": str(config)}
     start = time.monotonic()
-    try:
-        run_nbgrader(course, "autograde", ASSIGNMENT, "--force")
-    except RuntimeError:
-        pass  # nbgrader exits non-zero when a submission failed (the malformed one); the rest are graded
-    return GradingRow("nbgrader autograde (stock batch, one process)", len(batch), time.monotonic() - start, [])
+    # nbgrader exits non-zero when a submission failed (the malformed one); the rest are graded
+    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"], cwd=course.root,
+                   env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    autograded = course.root / "autograder" / "autograded"
+    graded = sorted(p.parent.parent.name for p in autograded.glob(f"*/{ASSIGNMENT}/*.ipynb"))
+    if len(graded) < len(batch) - 1:
+        raise RuntimeError(f"stock nbgrader graded only {len(graded)} of {len(batch)} submissions")
+    return GradingRow("nbgrader autograde (stock batch, one process)", len(batch), seconds, [])
 
 
 def _harness(tmp: Path, batch: dict, sandbox: bool, jobs: int) -> GradingRow:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 
 import pytest
 
@@ -164,3 +166,122 @@ def test_lms_layouts_for_canvas_and_moodle(course):
     assert {r[0]: r[5] for r in moodle[1:]} == expected  # no points row: every row is a student
     with pytest.raises(ValueError):
         lms_rows(url, "blackboard")
+
+
+# ---------------------------------------------------------------- student text is escaped
+
+PAYLOAD_ID = '<img src=x onerror="alert(1)"> | x'
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(2)">',
+    "line one\nline two | <iframe srcdoc='<script>alert(3)</script>'></iframe>\r\n| next | row |",
+    "[click](javascript:alert(4)) ![i](javascript:alert(5)) <javascript:alert(6)>",
+    "&lt;svg onload=alert(7)&gt; &#60;b&#62; `code` **bold** \\| escaped pipe \\",
+    "\u2028<svg onload=alert(8)>\x0c<a href=javascript:alert(9)>a</a>\x00",
+]
+
+
+class _Tags(HTMLParser):
+    """Start tags with their attributes, and the page's text."""
+
+    def __init__(self, page):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text = [], []
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _report_results():
+    from emlab_judge.harness import SubmissionResult
+
+    return [SubmissionResult(PAYLOAD_ID, A, status="ungradable", reasons=PAYLOADS[:3], flags=PAYLOADS[3:]),
+            SubmissionResult("honest", A, score=5.0, max_score=5.0)]
+
+
+def test_run_report_markdown_quotes_submissions_as_inert_text(tmp_path):
+    import mistune
+
+    from emlab_judge.report import write_report
+
+    md = write_report(_report_results(), tmp_path).read_text()
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + 2, table  # header, rule, one line per submission: no newline or | broke a row
+    for row in table:
+        assert len(re.findall(r"(?<!\\)\|", row)) == 7, row  # six cells, however many | the student wrote
+    assert not re.search(r"<(?!br>)", md), "raw HTML from a submission in report.md"
+    page = mistune.create_markdown(escape=False, plugins=["table", "url", "strikethrough"])(md)
+    tags = _Tags(page)
+    assert {t for t, _ in tags.tags} <= {"h1", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "br"}, \
+        tags.tags
+    rendered = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
+    assert len(rendered) == 3 and all(r.count("<td") == 6 for r in rendered[1:]), rendered
+    text = re.sub(r"\s+", " ", "".join(tags.text))
+    for shown in ["<script>alert(1)</script>", '<img src=x onerror="alert(2)">', "line two | <iframe",
+                  "[click](javascript:alert(4))", "&lt;svg onload=alert(7)&gt;", "`code` **bold**", PAYLOAD_ID]:
+        assert shown in text, shown  # quoted as written, not run, not dropped
+
+
+def test_run_report_html_escapes_everything(tmp_path):
+    from emlab_judge.report import write_report
+
+    write_report(_report_results(), tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    tags = _Tags(page)
+    allowed = {"html", "head", "meta", "title", "style", "body", "h1", "p", "strong", "table", "tr", "th", "td", "br"}
+    assert {t for t, _ in tags.tags} <= allowed, tags.tags
+    assert [a for t, a in tags.tags if a and t != "meta"] == []
+    text = "".join(tags.text)
+    for shown in ["<script>alert(1)</script>", PAYLOAD_ID, "[click](javascript:alert(4))", "line one"]:
+        assert shown in text, shown
+
+
+HOSTILE = {"student": '<img src=x onerror="alert(1)">', "flag": "tampering suspected: <svg onload=alert(2)>",
+           "message": "e_step, hidden case 'a': <script>alert(3)</script> sums to 1.5 instead of 1.",
+           "reason": "old_faithful.ipynb: <iframe srcdoc='<script>alert(4)</script>'></iframe>\nline two"}
+
+
+@pytest.fixture(scope="module")
+def hostile_course(tmp_path_factory):
+    """A gradebook and stored outcomes in which every student-controlled string is a payload."""
+    course = temporary_course(tmp_path_factory.mktemp("report-hostile"), [A])
+    from nbgrader.api import Gradebook
+
+    from emlab_judge.harness import Course, SubmissionResult, _store_result
+
+    student = HOSTILE["student"]
+    with Gradebook(course.env["EMLAB_GRADEBOOK_URL"], course_id="emlab") as gb:
+        gb.update_or_create_assignment(A, duedate=DUE)
+        gb.add_notebook(NB, A)
+        for name, points in CELLS.items():
+            gb.add_grade_cell(name, NB, A, max_score=points, cell_type="code")
+        gb.update_or_create_student(student, first_name="<b>F</b>", last_name="<i>L</i>")
+        gb.add_submission(A, student, timestamp=DUE + dt.timedelta(hours=2))
+        gb.find_grade("test_e_step", NB, A, student).auto_score = 0.0
+        gb.db.commit()
+    _store_result(Course(course.root), SubmissionResult(student, A, status="failed", flags=[HOSTILE["flag"]],
+                                                        reasons=[HOSTILE["reason"]],
+                                                        messages={"test_e_step": [HOSTILE["message"]]}))
+    run = subprocess.run([sys.executable, "-m", "emlab_judge", "grades", "--root", str(course.root)],
+                         cwd=course.root, env=course.env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return course
+
+
+def test_grade_report_escapes_student_ids_messages_flags_and_reasons(hostile_course):
+    page = (hostile_course.autograder / "report" / "grades.html").read_text()
+    tags = _Tags(page)
+    assert {t for t, _ in tags.tags} <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p",
+                                         "em", "strong", "code", "table", "tr", "th", "td", "br", "img"}, tags.tags
+    for tag, attrs in tags.tags:
+        assert not any(name.startswith("on") or name == "srcdoc" for name in attrs), (tag, attrs)
+        if tag == "img":
+            assert set(attrs) == {"src", "alt"} and attrs["src"].startswith("figures/"), attrs
+    text = "".join(tags.text)
+    for shown in HOSTILE.values():
+        assert shown.split("\n")[0].replace("1.5", "…") in text or shown.split("\n")[0] in text, shown

@@ -1,47 +1,74 @@
-"""The grading report: one row per submission, with its score, flags and reasons."""
+"""The grading report: one row per submission, with its score, flags and reasons.
+
+Everything in a row can come from a submission (a student id is a folder name; reasons,
+flags and the judge's messages quote exception text), so it is escaped: in report.md
+each table cell is one line of inert text (HTML escaped, markdown's link and table
+characters backslash-escaped, newlines as ``<br>``); in report.html every value is
+HTML-escaped.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from pathlib import Path
 
 from .harness import SubmissionResult
 from .sandbox import sandbox_status
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "md_text", "html_text"]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")  # code, emphasis, links and images, cells
+_NEWLINES = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
+
+
+def md_text(value) -> str:
+    """``value`` as text inside a markdown table cell: ``<``, ``>`` and ``&`` as entities
+    (no raw HTML, no autolink), backslash before each of \\ ` * _ [ ] | (no code span,
+    emphasis, link, image or cell break), ``<br>`` for each line break (the row stays one
+    line), control characters dropped."""
+    text = re.sub(r"[\x00-\x08\x0e-\x1f\x7f]", "", str(value))
+    lines = [html.escape(_MD_SPECIAL.sub(r"\\\1", line), quote=False) for line in _NEWLINES.split(text)]
+    return "<br>".join(lines)
+
+
+def html_text(value) -> str:
+    """``value`` escaped for HTML text, its lines kept apart with ``<br>``."""
+    return "<br>".join(html.escape(line) for line in _NEWLINES.split(str(value)))
 
 
 def _markdown(results: list[SubmissionResult], sandboxed: bool, why: str) -> str:
     lines = ["# EM Lab grading report", "", f"Graded {time.strftime('%Y-%m-%d %H:%M:%S')}: "
              f"{len(results)} submission(s).", ""]
     if sandboxed:
-        lines += [f"Kernels ran in the sandbox ({why}).", ""]
+        lines += [f"Kernels ran in the sandbox ({md_text(why)}).", ""]
     else:
-        lines += [f"**UNSANDBOXED: student code ran without the sandbox ({why}). Student code could read "
+        lines += [f"**UNSANDBOXED: student code ran without the sandbox ({md_text(why)}). Student code could read "
                   "the grader's files; treat these grades with suspicion.**", ""]
     flagged = [r for r in results if r.flags and any(not f.startswith("UNSANDBOXED") for f in r.flags)]
     failed = [r for r in results if r.status not in {"graded", "unchanged"}]
     lines += [f"Flagged: {len(flagged)}. Not fully graded: {len(failed)}.", "",
               "| student | assignment | status | score | flags | reasons |", "|---|---|---|---|---|---|"]
     for r in results:
-        flags = "<br>".join(f for f in r.flags if not f.startswith("UNSANDBOXED")) or ""
-        reasons = "<br>".join(r.reasons) or ""
-        lines.append(f"| {r.student} | {r.assignment} | {r.status} | {r.score:g} / {r.max_score:g} | "
-                     f"{flags.replace('|', '/')} | {reasons.replace('|', '/')} |")
+        flags = "<br>".join(md_text(f) for f in r.flags if not f.startswith("UNSANDBOXED"))
+        reasons = "<br>".join(md_text(x) for x in r.reasons)
+        lines.append(f"| {md_text(r.student)} | {md_text(r.assignment)} | {md_text(r.status)} | "
+                     f"{r.score:g} / {r.max_score:g} | {flags} | {reasons} |")
     return "\n".join(lines) + "\n"
 
 
 def _html(results: list[SubmissionResult], sandboxed: bool, why: str) -> str:
     rows = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in
+        "<tr>" + "".join(f"<td>{html_text(v)}</td>" for v in
                          (r.student, r.assignment, r.status, f"{r.score:g} / {r.max_score:g}")) +
-        "<td>" + "<br>".join(html.escape(f) for f in r.flags if not f.startswith("UNSANDBOXED")) + "</td>" +
-        "<td>" + "<br>".join(html.escape(x) for x in r.reasons) + "</td></tr>"
+        "<td>" + "<br>".join(html_text(f) for f in r.flags if not f.startswith("UNSANDBOXED")) + "</td>" +
+        "<td>" + "<br>".join(html_text(x) for x in r.reasons) + "</td></tr>"
         for r in results)
-    banner = (f"<p>Kernels ran in the sandbox ({html.escape(why)}).</p>" if sandboxed else
-              f"<p><strong>UNSANDBOXED: student code ran without the sandbox ({html.escape(why)}).</strong></p>")
+    banner = (f"<p>Kernels ran in the sandbox ({html_text(why)}).</p>" if sandboxed else
+              f"<p><strong>UNSANDBOXED: student code ran without the sandbox ({html_text(why)}).</strong></p>")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>EM Lab grading report</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}</style></head><body>
