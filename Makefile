@@ -75,13 +75,16 @@ system-deps:
 # source notebook (stored outputs compared) and the browser tests, on both cores. Jupyter,
 # IPython and matplotlib state goes to a temporary folder, never $HOME. Every kernel is
 # single-threaded (BLAS too): the tests already run two at a time on two cores.
+# nbval runs the source notebooks in the trusted kernel (emlab_judge.trusted_kernel, installed
+# in the temporary JUPYTER_DATA_DIR): their hidden tests compare with the reference there.
 test: $(READY) system-deps
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	export JUPYTER_CONFIG_DIR=$$tmp/config JUPYTER_DATA_DIR=$$tmp/data \
 	  JUPYTER_RUNTIME_DIR=$$tmp/runtime IPYTHONDIR=$$tmp/ipython MPLCONFIGDIR=$$tmp/matplotlib \
 	  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1; \
+	$(BIN)/python -m emlab_judge.trusted_kernel install >/dev/null || exit 1; \
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
-	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name emlab-trusted tests solutions
 
 release: $(READY)
 	@for a in $(targets); do \

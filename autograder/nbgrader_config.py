@@ -14,7 +14,13 @@ Makefile exports JUPYTER_CONFIG_PATH=<repo>/autograder. Layout (nbgrader's steps
 """
 
 import os
+import sys
 from pathlib import Path
+
+# The grading harness (emlab_judge) lives beside this file: importable from a plain shell
+# in the repository root, without PYTHONPATH.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
 
 c = get_config()  # noqa: F821  (provided by traitlets when this file is loaded)
 
@@ -42,6 +48,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 c.Exchange.root = os.environ.get("EMLAB_EXCHANGE", str(AUTOGRADER / "exchange"))
 c.Exchange.path_includes_course = True
+# Collect records when each submission reached the exchange (a time the student cannot
+# set): lateness rests on it (autograder/emlab_judge/lateness.py). Only where the trusted
+# side is present: a student's `make lab` loads this file too.
+import importlib.util  # noqa: E402
+
+if importlib.util.find_spec("emlab_judge") is not None:
+    c.ExchangeFactory.collect = "emlab_judge.lateness.RecordingCollect"
 # Where a student's Assignments tab (in `make lab`'s JupyterLab) fetches to. Not the server's
 # root, the course root, where the download folder (named after the course id) would land
 # inside the emlab package.
@@ -63,18 +76,52 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "emlab_judge.execute.TruncateOutput",
+    # the judge's verdicts, reached from the executed notebook in memory: the gradebook
+    # gets the judge's score for every test cell that makes hidden checks
+    "emlab_judge.judge_step.JudgeVerdicts",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+c.JudgeVerdicts.course_root = str(ROOT)
 # Under the grading harness (make autograde), each kernel runs in its submission's
 # sandbox (autograder/emlab_judge/sandbox.py writes this kernelspec per submission).
 if os.environ.get("EMLAB_HARNESS") == "1":
     c.Execute.kernel_name = "emlab-sandbox"
 
+# One autograde path. Everywhere else (`nbgrader autograde` under this configuration, the
+# formgrader's Autograde button), nbgrader's Autograde hands its work to the grading harness,
+# what `make autograde` runs (autograder/emlab_judge/nbgrader_hook.py). Where the harness
+# cannot be loaded, autograde refuses: it never grades with stock nbgrader.
+if os.environ.get("EMLAB_HARNESS") != "1":
+    try:
+        from emlab_judge.nbgrader_hook import install as _grade_through_harness
+    except Exception as _exc:
+        from nbgrader.converters.autograde import Autograde as _Autograde
+        from nbgrader.converters.base import NbGraderException as _Refused
+
+        def _refuse_autograde(self, _why=f"{type(_exc).__name__}: {_exc}"):
+            message = (f"autograde refused: the grading harness cannot be loaded ({_why}). "
+                       "Nothing was graded by stock nbgrader. Grade with `make autograde`.")
+            self.log.error(message)  # the command line shows the log, the formgrader the exception
+            raise _Refused(message)
+
+        _Autograde.start = _refuse_autograde
+    else:
+        _grade_through_harness()
+
 # Feedback shows the failing check's message, never the hidden-test source.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "emlab_judge.sanitize.SanitizeNotebook",  # no student script, handler or JS output runs in feedback
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# The formgrader shows a submission through one HTMLExporter built from this configuration
+# (nbgrader 0.9.6: server_extensions/formgrader/formgrader.py, with no preprocessor list of its
+# own): its configurable preprocessors make student markdown and outputs safe to show with the
+# instructor's session (see autograder/emlab_judge/sanitize.py). Feedback's exporter runs none
+# of its own: the same preprocessor runs there once, above, after ClearHiddenTests.
+c.HTMLExporter.preprocessors = ["emlab_judge.sanitize.SanitizeNotebook"]
+c.GenerateFeedback.HTMLExporter.preprocessors = []

@@ -4,9 +4,10 @@
     make run-sources [ASSIGNMENT=id]
 
 The stored outputs are what nbval compares in ``make test``, so a source notebook is
-saved through here (or by *Restart and Run All* in JupyterLab) after every edit. The
-kernel runs in the notebook's folder with the in-kernel grading API importable, exactly
-as nbval runs it; a cell that raises stops the run and nothing is written.
+saved through here after every edit. The kernel is the trusted one nbval runs them in
+(:mod:`emlab_judge.trusted_kernel`: the hidden tests compare with the reference), in the
+notebook's folder with the in-kernel grading API importable; a cell that raises stops
+the run and nothing is written.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,11 +31,17 @@ def run_source(path: Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in [str(ROOT / "autograder"), os.environ.get("PYTHONPATH", "")] if p)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}}, record_timing=False, store_widget_state=False)
-    start = time.monotonic()
-    client.execute()
-    seconds = time.monotonic() - start
+    if str(ROOT / "autograder") not in sys.path:
+        sys.path.insert(0, str(ROOT / "autograder"))
+    from emlab_judge.trusted_kernel import kernel_manager
+
+    with tempfile.TemporaryDirectory(prefix="emlab-run-source-") as kernels:
+        client = NotebookClient(nb, km=kernel_manager(Path(kernels)), timeout=timeout,
+                                resources={"metadata": {"path": str(path.parent)}}, record_timing=False,
+                                store_widget_state=False)
+        start = time.monotonic()
+        client.execute(cleanup_kc=True)  # the kernel is shut down after the last cell
+        seconds = time.monotonic() - start
     nbformat.write(nb, path)
     return seconds
 

@@ -17,6 +17,18 @@ sys.path.insert(0, str(REPO / "autograder"))
 sys.path.insert(0, str(REPO))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def trusted_judge_in_this_process():
+    """The test process is a trusted run: emlab_grader.check called here compares with the
+    reference, because the judge is handed in (emlab_grader never imports it itself)."""
+    from emlab_grader.api import use_judge
+    from emlab_judge.judge import judge
+
+    use_judge(judge)
+    yield
+    use_judge(None)
+
+
 def isolated_env(tmp: Path, **extra: str) -> dict[str, str]:
     """os.environ plus Jupyter/IPython/matplotlib dirs under ``tmp`` and the course config."""
     env = dict(os.environ)
@@ -47,6 +59,7 @@ LONGEST_FIRST = [
     "test_hostile_lab03.py", "test_harness_rerun.py", "test_bank_lab03.py", "test_postgres_gradebook.py",
     "test_bank_lab05.py", "test_bank_lab02.py", "test_bank_lab01.py", "test_bank_lab04.py",
     "test_browser_student.py", "test_browser_instructor.py", "test_harness_batch.py",
+    "test_autograde_paths.py", "test_browser_autograde.py",
 ]
 
 

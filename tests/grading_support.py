@@ -12,6 +12,10 @@ Typical use (one batch of submissions, one ``nbgrader autograde``):
     run_nbgrader(course, "autograde", "03-old-faithful", "--force")
     scores = scores_from_gradebook(course, "03-old-faithful")   # {"alice": {"test_e_step": 4.0, ..., "total": ...}}
 
+``nbgrader autograde`` under the course configuration is the grading harness (each kernel
+in the sandbox, verdicts judged outside it: emlab_judge.nbgrader_hook), as ``make
+autograde`` is; it exits non-zero when a submission could not be graded at all.
+
 Nothing touches the repository or ``$HOME``: the course (sources, release, nbgrader
 configuration, grading packages) is copied under ``tmp_path``, and Jupyter, IPython and
 matplotlib state lives there too. The course data is not copied: ``emlab`` is installed
@@ -293,9 +297,12 @@ def cell_points(notebook_path, grade_ids) -> dict:
 
 def _hidden_verdicts(spec: BankSpec, source: str) -> dict:
     """{function: None if its hidden checks pass, else their message}, by calling
-    ``emlab_grader.check`` on the module's functions in this process (trusted judge
-    included), independently of the notebook's visible checks."""
-    from emlab_grader import HiddenCheckFailed, check
+    ``emlab_grader.check`` on the module's functions in this process (a trusted run: the
+    judge is handed in), independently of the notebook's visible checks."""
+    from emlab_grader import HiddenCheckFailed, check, use_judge
+    from emlab_judge.judge import judge
+
+    use_judge(judge)
 
     namespace: dict = {"__name__": "bank_module"}
     exec(compile(source, "<bank module>", "exec"), namespace)

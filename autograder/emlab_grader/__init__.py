@@ -11,6 +11,6 @@ record      encodes outputs for the judge outside the kernel (numbers only, no p
 The verdict that counts is reached by the trusted package emlab_judge, outside the kernel.
 """
 
-from .api import HiddenCheckFailed, check
+from .api import HiddenCheckFailed, check, use_judge
 
-__all__ = ["check", "HiddenCheckFailed"]
+__all__ = ["check", "HiddenCheckFailed", "use_judge"]

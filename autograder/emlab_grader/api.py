@@ -2,23 +2,24 @@
 
 A hidden test cell in ``solutions/`` holds nothing but
 
-    from emlab_grader import check
-    check("03-old-faithful", "e_step", e_step)
+    __import__("emlab_grader").check("03-old-faithful", "e_step", e_step)
 
-``check`` calls the student's function on every hidden case (:mod:`.cases`), with copies
-of the inputs, and
+(no name is bound, so a student's own ``check`` is left alone). ``check`` calls the
+student's function on every hidden case (:mod:`.cases`), with copies of the inputs, and
 
 - records what it returned, as one display output of type :data:`.record.MIME`, so the
   judge outside the kernel can reach the verdict that counts (``make autograde`` sets
   EMLAB_RECORD=1 for the kernels it starts);
 - raises ``HiddenCheckFailed`` with a student-readable message on the first case that
   goes wrong: an exception, a modified input, an output no correct answer could give
-  (:mod:`.properties`), or (only where the trusted judge is importable, as when an
-  instructor runs the solution notebook or stock ``nbgrader autograde``) an output that
-  differs from the reference.
+  (:mod:`.properties`), or (only where a trusted run handed in the judge with
+  :func:`use_judge`) an output that differs from the reference.
 
-Inside the grading sandbox the judge is not reachable: the kernel holds no reference
-implementation and no expected value.
+This package never imports the trusted side. Trusted runs (``make run-sources``, nbval on
+``solutions/`` in ``make test``, the test suite's own process) hand the judge in before
+any cell runs: ``emlab_judge.trusted_kernel`` is a kernel that does so. Every other
+kernel, the grading sandbox's included, holds no reference implementation and no
+expected value.
 
 Warnings and stderr from the student's code are swallowed, because nbgrader gives a test
 cell zero for any text on stderr.
@@ -39,7 +40,7 @@ from .cases import cases_for
 from .properties import property_problem
 from .record import MIME, encode
 
-__all__ = ["check", "HiddenCheckFailed"]
+__all__ = ["check", "HiddenCheckFailed", "use_judge"]
 
 
 class HiddenCheckFailed(AssertionError):
@@ -58,13 +59,21 @@ def _describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _trusted_judge():
-    """The reference judge where it is importable (never inside the grading sandbox)."""
-    try:
-        from emlab_judge.judge import judge
-    except ImportError:
-        return None
-    return judge
+# The judge a trusted run handed in (use_judge), else None: the verdict is left to the grader.
+_JUDGE = None
+
+
+def use_judge(judge) -> None:
+    """Hand in the trusted judge, or None to take it away.
+
+    ``judge(assignment, function, kwargs, output)`` returns a verdict with ``ok`` (bool) and
+    ``message`` (str), as ``emlab_judge.judge.judge`` does. Called by trusted runs only
+    (their kernel, before any cell); a kernel that never gets one records outputs and
+    leaves the verdict to the grader outside it."""
+    global _JUDGE
+    if judge is not None and not callable(judge):
+        raise TypeError(f"the judge must be callable, not {type(judge).__name__}")
+    _JUDGE = judge
 
 
 def _publish(payload: dict) -> None:
@@ -101,7 +110,7 @@ def check(assignment: str, function: str, func) -> None:
     __tracebackhide__ = True  # IPython: show the message, not the grader's frames
     if not callable(func):
         raise HiddenCheckFailed(f"{function} is not a function (got {type(func).__name__}).")
-    judge = _trusted_judge()
+    judge = _JUDGE
     cases = cases_for(assignment, function)
     entries, first_problem = [], None
     for case in cases:
