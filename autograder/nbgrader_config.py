@@ -84,6 +84,14 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.JudgeVerdicts.course_root = str(ROOT)
+# Student ids with glob characters ([ab], *, ?) are graded like any other (nbgrader 0.9.6
+# would glob a found folder's name a second time and skip it).
+try:
+    from emlab_judge.nbgrader_fixes import install as _literal_student_folders
+
+    _literal_student_folders()
+except ImportError:  # a student's `make lab`, without the trusted side
+    pass
 # Under the grading harness (make autograde), each kernel runs in its submission's
 # sandbox (autograder/emlab_judge/sandbox.py writes this kernelspec per submission).
 if os.environ.get("EMLAB_HARNESS") == "1":

@@ -62,13 +62,26 @@ class Unrecorded:
 
 
 def decode(obj, depth: int = 0):
-    """The value :func:`encode` described: ndarray, float, bool, tuple/list or Unrecorded."""
+    """The value :func:`encode` described: ndarray, float, bool, tuple/list or Unrecorded.
+    Anything malformed raises RecordError, never another exception."""
+    try:
+        return _decode(obj, depth)
+    except RecordError:
+        raise
+    except Exception as exc:  # a record is data from the kernel: any oddity is "malformed"
+        raise RecordError(f"malformed record ({type(exc).__name__})") from None
+
+
+def _decode(obj, depth: int = 0):
     if not isinstance(obj, dict) or depth > 3:
         raise RecordError("a record entry is not an object")
     if "array" in obj:
         try:
             dtype = np.dtype(str(obj["array"]))
-            shape = tuple(int(n) for n in obj["shape"])
+            if not isinstance(obj["shape"], list) or not all(
+                    isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_ELEMENTS for n in obj["shape"]):
+                raise RecordError("an array record's shape is not a list of sizes")
+            shape = tuple(obj["shape"])
             raw = base64.b64decode(str(obj["data"]).encode("ascii"), validate=True)
         except Exception as exc:
             raise RecordError(f"malformed array record: {exc}") from None
@@ -89,8 +102,12 @@ def decode(obj, depth: int = 0):
             raise RecordError("malformed number record")
         return float(v)
     if "sequence" in obj:
-        items = [decode(v, depth + 1) for v in obj.get("items", [])]
-        if int(obj.get("length", len(items))) != len(items):
+        raw_items, length = obj.get("items", []), obj.get("length", None)
+        if not isinstance(raw_items, list) or len(raw_items) > MAX_ITEMS or \
+                (length is not None and (not isinstance(length, int) or isinstance(length, bool))):
+            raise RecordError("malformed sequence record")
+        items = [_decode(v, depth + 1) for v in raw_items]
+        if (len(items) if length is None else length) != len(items):
             items.append(Unrecorded("more items"))
         return tuple(items) if obj["sequence"] == "tuple" else items
     if "type" in obj:

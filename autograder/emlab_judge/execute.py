@@ -57,12 +57,19 @@ class OutputBudget:
     records_total = 64 * 1024 ** 2
     error_chars = 4000
     traceback_lines = 60
+    errors_per_cell = 20
     note = "[removed by the grader: "
+
+    OUTPUT_KINDS = frozenset({"stream", "display_data", "execute_result", "update_display_data", "error",
+                              "comm_open", "comm_msg", "clear_output"})
 
     def __init__(self):
         self.used = 0
         self.records_used = 0
         self.over = False
+        self.dropped = 0  # output messages received after the budget ran out
+        self._errors: dict[int, int] = {}
+        self._streams: set = set()
 
     @staticmethod
     def _size(value) -> int:
@@ -75,6 +82,32 @@ class OutputBudget:
             return len(json.dumps(value, default=str))
         except (TypeError, ValueError, RecursionError):
             return 1 << 40
+
+    def keep(self, msg: dict, cell_index: int) -> bool:
+        """Whether a message is kept at all. Once the budget is spent, outputs are dropped,
+        but never what decides a score: a grading record, a cell's first errors (an error
+        means 0 points) and its first stderr text (so does that)."""
+        from emlab_grader.record import MIME
+
+        kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
+        content = msg.get("content") if isinstance(msg.get("content"), dict) else {}
+        if kind == "error":
+            seen = self._errors.get(cell_index, 0)
+            self._errors[cell_index] = seen + 1
+            return seen < self.errors_per_cell
+        if not self.over or kind not in self.OUTPUT_KINDS:
+            return True
+        if kind == "display_data" and isinstance(content.get("data"), dict) and MIME in content["data"]:
+            return True
+        if kind == "stream":
+            key = (cell_index, content.get("name"))
+            if key not in self._streams:
+                self._streams.add(key)
+                content["text"] = f"{TruncateOutput.marker} (the notebook's outputs passed " \
+                                  f"{self.total // 1024 ** 2} MB) ...\n"
+                return True
+        self.dropped += 1
+        return False
 
     def _placeholder(self, what: str) -> dict:
         return {"text/plain": f"{self.note}{what}]"}
@@ -124,19 +157,33 @@ class OutputBudget:
                 self.used += size
             content["metadata"] = content.get("metadata") if self._size(content.get("metadata", {})) < 65536 else {}
         elif kind in {"comm_open", "comm_msg"}:  # widget state: kept only while small
-            if self._size(content.get("data", {})) > self.per_output:
+            size = self._size(content.get("data", {})) + sum(len(b) for b in msg.get("buffers") or [])
+            if size > self.per_output or self.used + size > self.total:
                 content["data"] = {}
-            msg["buffers"] = [] if sum(len(b) for b in msg.get("buffers") or []) > self.per_output else \
-                msg.get("buffers") or []
+                msg["buffers"] = []
+                self.over = True
+            else:
+                self.used += size
         elif kind == "error":
+            room = max(0, self.total - self.used)
+            limit = min(self.error_chars, room)
             evalue = content.get("evalue", "")
-            if not isinstance(evalue, str) or len(evalue) > self.error_chars:
-                evalue = str(evalue)[: self.error_chars] + f" ... (cut by the grader at {self.error_chars} characters)"
+            if not isinstance(evalue, str) or len(evalue) > limit:
+                evalue = str(evalue)[:limit] + f" ... (cut by the grader at {limit} characters)"
                 content["evalue"] = evalue
             content["ename"] = str(content.get("ename", "Error"))[:200]
             tb = content.get("traceback")
-            lines = [str(line)[: self.error_chars] for line in tb[: self.traceback_lines]] if isinstance(tb, list) else []
+            lines = []
+            budget = max(0, room - len(evalue))
+            for line in (tb[: self.traceback_lines] if isinstance(tb, list) and room > 0 else []):
+                line = str(line)[: self.error_chars]
+                if len(line) > budget:
+                    break
+                lines.append(line)
+                budget -= len(line)
             content["traceback"] = lines
+            self.used += len(evalue) + sum(len(line) for line in lines) + 200
+            self.over = self.over or self.used >= self.total
 
 
 class ResilientExecute(Execute):
@@ -150,13 +197,27 @@ class ResilientExecute(Execute):
         if os.environ.get("EMLAB_HARNESS") == "1":
             from .sandbox import SandboxKernelManager
             kwargs["kernel_manager_class"] = SandboxKernelManager
+        kwargs.setdefault("store_widget_state", False)  # widget state is the student's: not kept
         super().__init__(*args, **kwargs)
+
+    async def async_start_new_kernel_client(self):
+        """The client, once the kernel answers; then the sandbox's socket folder is sealed
+        (the kernel has bound its sockets and may create nothing more there)."""
+        kc = await super().async_start_new_kernel_client()
+        seal = getattr(self.km, "seal_socket_dir", None)
+        if seal is not None:
+            seal()
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)  # nbclient's sync name, bound to ours
 
     def process_message(self, msg, cell, cell_index):
         """Every message from the kernel is cut to the output budget before nbclient keeps it."""
         budget = getattr(self, "_budget", None)
         if budget is None:
             budget = self._budget = OutputBudget()
+        if not budget.keep(msg, cell_index):
+            return None
         budget.apply(msg)
         return super().process_message(msg, cell, cell_index)
 
@@ -187,6 +248,11 @@ class ResilientExecute(Execute):
             _error(cell, "CellTimeoutError", f"this cell ran past the {self.timeout} s time limit and ignored "
                                              "the interrupt" + _killed(killed)
                                              + "; the grader restarted the kernel and went on")
+        elif timed_out:  # interrupted in time: one message that says so, instead of two tracebacks
+            cell.outputs = [o for o in cell.get("outputs", []) if not (
+                o.get("output_type") == "error" and o.get("ename") in {"CellTimeoutError", "KeyboardInterrupt"})]
+            _error(cell, "CellTimeoutError", f"this cell ran past the {self.timeout} s time limit and was "
+                                             "interrupted; the grader went on with the next cell")
         return cell, self.resources
 
     async def _async_run_quietly(self, source: str, timeout: float) -> bool:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import nbformat
 
+from .cgroup import slot_group
 from .gradebook import child_url, open_gradebook, writer_lock
 from .lateness import stage_timestamp
 from .preflight import preflight
@@ -173,7 +174,7 @@ def _subdirs(folder: Path) -> list[Path]:
         return []
     out = []
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name == ".ipynb_checkpoints":
             continue
         try:
             if entry.is_dir(follow_symlinks=False) or entry.is_symlink():
@@ -185,18 +186,23 @@ def _subdirs(folder: Path) -> list[Path]:
 
 def discover(course: Course, assignment: str | None = None, student: str | None = None) -> list[tuple[str, str]]:
     """(student, assignment) pairs with a submission folder, sorted. Ids are matched
-    exactly (a student id may hold glob or shell characters)."""
+    exactly (a student id may hold glob or shell characters, or start with a dot). A
+    student folder that is a link is listed under every assignment asked for (or every
+    assignment of the course), so that it is reported, refused, rather than left out."""
+    assignments = sorted(p.name for p in (course.root / "solutions").iterdir() if p.is_dir()) \
+        if (course.root / "solutions").is_dir() else []
     pairs = []
     for sdir in _subdirs(course.submitted):
         if student and sdir.name != student:
             continue
-        for adir in ([] if sdir.is_symlink() else _subdirs(sdir)):
+        if sdir.is_symlink():
+            pairs.extend((sdir.name, a) for a in assignments if not assignment or a == assignment)
+            continue
+        for adir in _subdirs(sdir):
             if assignment and adir.name != assignment:
                 continue
-            if (course.root / "solutions" / adir.name).is_dir():
+            if adir.name in assignments:
                 pairs.append((sdir.name, adir.name))
-        if sdir.is_symlink() and assignment and (course.root / "solutions" / assignment).is_dir():
-            pairs.append((sdir.name, assignment))  # staged as a refusal: the folder is a link
     return pairs
 
 
@@ -230,8 +236,16 @@ def _nbgrader(course: Course, args: list[str], env: dict, timeout: float | None 
                 _RUNNING.pop(proc.pid, None)
         if STOP.is_set():
             raise Interrupted("the run was interrupted")
-        output = log_path.read_text(errors="replace") if log_path.exists() else ""
+        try:
+            with open(log_path, "rb") as fh:  # nbgrader's own log (no kernel writes to it): its tail
+                fh.seek(max(0, os.fstat(fh.fileno()).st_size - LOG_TAIL))
+                output = fh.read(LOG_TAIL).decode("utf-8", "replace")
+        except OSError:
+            output = ""
         return proc.exitcode, output, timed_out
+
+
+LOG_TAIL = 1024 ** 2  # bytes of nbgrader's log read back
 
 
 class Interrupted(Exception):
@@ -619,6 +633,7 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
     course.staging.mkdir(parents=True, exist_ok=True)
     staging_root = Path(tempfile.mkdtemp(prefix=f"slot-{slot}-", dir=course.staging))  # never shared
     fingerprint = submission_fingerprint(course, student, assignment)
+    group = None
     try:
         if STOP.is_set():
             raise Interrupted("the run was interrupted")
@@ -632,9 +647,11 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
         judge_out.mkdir(mode=0o700)
         hide = tuple(Path(p) for p in os.environ.get("EMLAB_SANDBOX_HIDE", "").split(os.pathsep) if p)
         fontlist = matplotlib_fontlist(course.staging / "matplotlib")
+        group = slot_group(str(uid), limits.memory + limits.disk, limits.nproc + 16) if uid is not None else None
         spec = SandboxSpec(course.root, files=staging_root / student / assignment, runtime_dir=runtime,
                            socket_dir=sockets, scratch=work / "kernel", uid=uid,
-                           secrets=(course.staging, course.submitted, course.autograded, *hide), fontlist=fontlist)
+                           secrets=(course.staging, course.submitted, course.autograded, *hide), fontlist=fontlist,
+                           cgroup=group)
         argv = kernel_argv(spec, limits, sandboxed=sandboxed)
         if fontlist is not None and not sandboxed:  # the kernel keeps the grader's MPLCONFIGDIR
             (work / "mpl").mkdir()
@@ -651,10 +668,12 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                 f"--CourseDirectory.submitted_directory={os.path.relpath(staging_root, course.root)}"]
         skipped: set[str] = set()
         nbgrader_ok = False
+        deadline = started + limits.wall  # one wall-clock limit for every attempt together
         for attempt in range(1 + MAX_SKIPPED_CELLS):
             for stale in judge_out.iterdir():
                 stale.unlink()
-            code, log, timed_out = _nbgrader(course, args, env, timeout=limits.wall, uid=uid)
+            code, log, timed_out = _nbgrader(course, args, env, timeout=max(1.0, deadline - time.monotonic()),
+                                             uid=uid)
             if uid is not None:
                 left = _clear_uid(uid, str(runtime))
                 if left:
@@ -666,6 +685,7 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                     "crashed nbgrader")
             culprit = _last_started_cell(log)
             if culprit and culprit not in skipped and attempt < MAX_SKIPPED_CELLS and \
+                    deadline - time.monotonic() > 5 and \
                     _neutralise(staging_root / student / assignment, culprit, what):
                 skipped.add(culprit)
                 result.reasons.append(f"the grading run {what}; the cell that was running is skipped "
@@ -693,6 +713,8 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
     finally:
         if uid is not None:
             kill_uid(uid)
+        if group is not None:
+            group.remove()
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging_root, ignore_errors=True)
         result.seconds = round(time.monotonic() - started, 2)

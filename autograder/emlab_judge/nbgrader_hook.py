@@ -132,7 +132,11 @@ def delegate(converter) -> None:
     if problems:
         raise _refuse(log, "; ".join(problems))
 
-    students = select(coursedir.student_id, _folders(submitted))
+    in_formgrader = isinstance(converter.parent, NbGraderAPI)
+    if in_formgrader:  # the formgrader names one student: taken literally, never as a pattern
+        students = [coursedir.student_id] if coursedir.student_id in _folders(submitted) else []
+    else:
+        students = select(coursedir.student_id, _folders(submitted))
     excluded = {s.strip() for s in coursedir.student_id_exclude.split(",") if s.strip()}
     if excluded:
         students = [s for s in (students if students is not None else _folders(submitted)) if s not in excluded]
@@ -145,7 +149,6 @@ def delegate(converter) -> None:
 
     log.info("Autograding %s through the grading harness (what `make autograde` runs): each kernel in the "
              "sandbox, the verdicts judged outside it", asked)
-    in_formgrader = isinstance(converter.parent, NbGraderAPI)
     calls = [(a, s) for a in (assignments or [None]) for s in (students or [None])]
     results, sandboxed = [], True
     try:

@@ -78,7 +78,16 @@ def _json_error(text: str, exc: json.JSONDecodeError) -> str:
     return f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
 
 
+MAX_JSON_VALUES = 2_000_000  # a notebook's lists, objects and items: its memory once parsed
+
+
 def _load(raw: bytes) -> tuple[dict | None, str | None]:
+    # counted on the bytes before parsing (an over-count: separators in strings count too), so
+    # that thirty million tiny values cannot take gigabytes of the grader's memory
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if values > MAX_JSON_VALUES:
+        return None, (f"holds about {values:,} JSON values, over the {MAX_JSON_VALUES:,} a notebook may have "
+                      "(stored outputs or metadata too large to read)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -109,7 +118,12 @@ def _clean_cell(raw) -> nbformat.NotebookNode | None:
         cell = nbformat.v4.new_markdown_cell(source=source)
     else:
         cell = nbformat.v4.new_raw_cell(source=source)
-    cell.metadata = nbformat.from_dict(copy.deepcopy(metadata))
+    # only nbgrader's own entry is kept (checked against the release below): anything else a
+    # cell's metadata holds (a skip-execution tag, megabytes of a list) is the student's and
+    # no step of grading needs it
+    nbgrader_meta = metadata.get("nbgrader")
+    cell.metadata = nbformat.from_dict({"nbgrader": copy.deepcopy(nbgrader_meta)} if isinstance(
+        nbgrader_meta, dict) and len(json.dumps(nbgrader_meta, default=str)) < 10_000 else {})
     return cell
 
 

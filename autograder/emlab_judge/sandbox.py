@@ -49,13 +49,20 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from .cgroup import SlotGroup
+
 __all__ = ["Limits", "SandboxSpec", "sandbox_status", "kernel_argv", "kernel_env", "write_kernelspec",
            "SandboxKernelManager", "KERNEL_NAME", "kill_uid", "uid_processes",
            "matplotlib_fontlist", "SANDBOX_FILES", "SANDBOX_WORKDIR"]
 
 KERNEL_NAME = "emlab-sandbox"
 # read-only in every sandbox (symlinks, as in merged-/usr systems, are recreated as links)
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# of /etc and /sys only what the interpreter, numpy and matplotlib read: a grading server's
+# /etc can hold tokens (pip.conf, npmrc, environment) that no kernel needs
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
+                "/etc/group", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/hosts", "/etc/fonts", "/etc/mime.types",
+                "/etc/os-release", "/etc/alternatives", "/etc/matplotlibrc", "/sys/devices/system/cpu")
 GiB = 1024 ** 3
 # The graded notebook's figures: the same pixels and cropping as in JupyterLab (nbgrader's
 # default, bbox_inches="tight"), compressed with zlib's fastest level. A tenth of a lab's
@@ -104,6 +111,8 @@ class SandboxSpec:
         working folder and an empty folder to start in); unused under bubblewrap
     uid : the unprivileged uid the kernel runs as when grading as root (None: keep ours)
     secrets : further folders to hide (replaced by an empty tmpfs)
+    cgroup : the slot's control group (:mod:`.cgroup`), which the kernel joins before it
+        starts: memory and processes limited for the sandbox as a whole
     fontlist : matplotlib's font list, built by the grader (:func:`matplotlib_fontlist`),
         shown read-only in the kernel's matplotlib folder so that no kernel rebuilds it
     """
@@ -116,6 +125,7 @@ class SandboxSpec:
     uid: int | None = None
     secrets: tuple[Path, ...] = ()
     fontlist: Path | None = None
+    cgroup: "SlotGroup | None" = None
 
 
 @functools.lru_cache(maxsize=None)
@@ -176,8 +186,9 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     if sandboxed and spec.uid is not None and os.geteuid() == 0 and shutil.which("setpriv"):
         drop = ["setpriv", f"--reuid={spec.uid}", f"--regid={spec.uid}", "--clear-groups",
                 "--no-new-privs", "--"]
+    join = spec.cgroup.wrap if spec.cgroup is not None else (lambda argv: argv)
     if not sandboxed:
-        return limit + drop + python
+        return join(limit + drop + python)
 
     # An allow-list: the sandbox's root is empty but for the system folders (read-only),
     # the Python installation, the course's student-safe parts and the submission's copy.
@@ -193,6 +204,19 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
         elif path.is_dir():
             args += ["--ro-bind", folder, folder]
             binds.append(path)
+    made: set[Path] = set()
+    for item in SYSTEM_FILES:
+        path = Path(item)
+        if not (path.exists() or path.is_symlink()):
+            continue
+        for parent in reversed(path.parents):  # open to the kernel's uid (bwrap would make them 0700)
+            if parent != Path("/") and parent not in made:
+                args += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), item]
+        elif path.exists():
+            args += ["--ro-bind", item, item]
     created: set[Path] = set()
     visible = _python_roots() + _helper_package() + [course / "autograder" / "emlab_grader"]
     for path, writable in [*((p, False) for p in visible), (spec.runtime_dir.resolve(), False),
@@ -242,7 +266,7 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
         args += ["--setenv", key, value]
     args += ["--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid", "--die-with-parent",
              "--new-session", "--chdir", "/tmp"]
-    return args + limit + drop + python
+    return join(args + limit + drop + python)
 
 
 def kernel_env(spec: SandboxSpec, *, sandboxed: bool) -> dict[str, str]:
@@ -362,6 +386,14 @@ class SandboxKernelManager(AsyncKernelManager):
         if self._uid is not None:
             os.chown(self._sockets, self._uid, self._uid)
 
+    def seal_socket_dir(self) -> None:
+        """Once the kernel has bound its sockets: the folder back to the grader, so the
+        kernel can create nothing more on the grader's disk."""
+        if self._sockets and self._uid is not None and os.path.isdir(self._sockets) \
+                and not os.path.islink(self._sockets):
+            os.chown(self._sockets, os.geteuid(), os.getegid())
+            os.chmod(self._sockets, 0o755)
+
     def write_connection_file(self, **kwargs):
         result = super().write_connection_file(**kwargs)
         if self._uid is not None:
@@ -370,4 +402,9 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         self._fresh_socket_dir()
-        return await super()._async_pre_start_kernel(**kw)
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        # what the kernel writes to its file descriptors reaches no file of the grader's
+        # (nbgrader's log): its outputs come as messages, capped on arrival
+        kw["stdout"] = subprocess.DEVNULL
+        kw["stderr"] = subprocess.DEVNULL
+        return cmd, kw

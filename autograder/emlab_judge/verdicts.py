@@ -134,7 +134,11 @@ def judge_notebook(autograded: nbformat.NotebookNode, source: nbformat.NotebookN
         records, errored = _records_in(cell), _cell_errored(cell)
         ok_all = True
         for assignment, function in functions:
-            ok, message, tamper = _judge_function(assignment, function, records, errored)
+            try:
+                ok, message, tamper = _judge_function(assignment, function, records, errored)
+            except Exception as exc:  # whatever the record holds, the verdict is reached: 0, flagged
+                ok, message = False, f"{function}: its record could not be judged."
+                tamper = f"{function}: a record the judge could not read ({type(exc).__name__})"
             ok_all &= ok
             if message:
                 v.messages.append(message)
