@@ -56,10 +56,10 @@ def jupyter_env(tmp_path):
 # file alone. The order is the same on every worker, as xdist requires; files not listed keep
 # their order, after these.
 LONGEST_FIRST = [
-    "test_hostile_lab03.py", "test_harness_rerun.py", "test_bank_lab03.py", "test_postgres_gradebook.py",
+    "test_hostile_boundary.py", "test_hostile_lab03.py", "test_harness_rerun.py", "test_bank_lab03.py", "test_postgres_gradebook.py",
     "test_bank_lab05.py", "test_bank_lab02.py", "test_bank_lab01.py", "test_bank_lab04.py",
     "test_browser_student.py", "test_browser_instructor.py", "test_harness_batch.py",
-    "test_autograde_paths.py", "test_browser_autograde.py",
+    "test_autograde_paths.py", "test_browser_autograde.py", "test_browser_xss.py",
 ]
 
 
