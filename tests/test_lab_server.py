@@ -23,7 +23,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get(url: str, timeout: float = 10.0):
+def get(url: str, timeout: float = 60.0):
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.status, response.read().decode()
 
