@@ -415,7 +415,7 @@ def _clear_uid(uid: int, kernel_marker: str) -> int:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # gone already
-        if "ipykernel_launcher" in cmdline and kernel_marker in cmdline:
+        if "emlab_grader.kernel" in cmdline and kernel_marker in cmdline:
             kernels += 1
         else:
             others += 1
