@@ -94,7 +94,7 @@ release: $(READY)
 	@echo "released: $(targets) -> notebooks/"
 
 # Benchmark (not a test): prints a table and writes bench/results.md (+ bench/scaling.png).
-bench: $(READY)
+bench: $(READY) system-deps
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 # Run source notebooks top to bottom and store their outputs (what nbval compares).
@@ -103,7 +103,7 @@ run-sources: $(READY)
 
 # The grading harness (autograder/emlab_judge): each submission checked and repaired,
 # graded by nbgrader with its kernel in a bubblewrap sandbox, judged outside the kernel.
-autograde: $(READY)
+autograde: $(READY) system-deps
 	$(BIN)/python -m emlab_judge autograde $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT)) \
 	  $(if $(STUDENT),--student=$(STUDENT)) $(if $(JOBS),--jobs=$(JOBS)) $(if $(FORCE),--force) \
 	  $(if $(SHARD),--shard=$(SHARD))

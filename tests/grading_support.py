@@ -138,6 +138,20 @@ def temporary_course(tmp_path: Path, assignments, *, repo: Path = REPO) -> Cours
     return Course(root=root, env=_course_env(root, tmp_path / "home"), scratch=scratch)
 
 
+def submit(course: Course, assignment: str, notebook: str, students: dict) -> None:
+    """Place each student's submission in the course's ``submitted/`` folder.
+
+    students: {student id: an nbformat notebook, or the file's raw bytes}.
+    """
+    for student, content in students.items():
+        dest = course.submission_path(student, assignment, notebook)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            dest.write_bytes(content)
+        else:
+            nbformat.write(content, dest)
+
+
 def grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 

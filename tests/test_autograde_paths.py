@@ -32,7 +32,7 @@ import nbformat
 import pytest
 
 import hostile_lab03 as H
-from grading_support import (PYTHON, REPO, build_submission, run_nbgrader, scores_from_gradebook, solution_sources,
+from grading_support import (PYTHON, REPO, build_submission, run_nbgrader, scores_from_gradebook, solution_sources, submit,
                              temporary_course)
 
 pytestmark = pytest.mark.xdist_group("nbgrader_batch")
@@ -79,13 +79,7 @@ def _course(tmp_path: Path, name: str, students: dict):
     """A copy of the course with lab 03 registered and ``students`` ({id: notebook or bytes})
     submitted."""
     course = temporary_course(tmp_path / name, [H.ASSIGNMENT])
-    for student, content in students.items():
-        dest = course.submission_path(student, H.ASSIGNMENT, NOTEBOOK)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            dest.write_bytes(content)
-        else:
-            nbformat.write(content, dest)
+    submit(course, H.ASSIGNMENT, NOTEBOOK, students)
     return course
 
 

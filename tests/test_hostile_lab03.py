@@ -27,7 +27,7 @@ import nbformat
 import pytest
 
 import hostile_lab03 as H
-from grading_support import REPO, run_nbgrader, solution_sources, split_functions, temporary_course
+from grading_support import REPO, run_nbgrader, solution_sources, split_functions, submit, temporary_course
 
 NOTEBOOK = "old_faithful.ipynb"
 ANSWERS = ("e_step", "m_step", "loglik")
@@ -90,13 +90,7 @@ def graded(tmp_path_factory):
     for case in H.CASES:
         student = "hostile_" + re.sub(r"\W+", "_", case.name).strip("_")[:48]
         submissions[student] = (case.build(release, good), case)
-    for student, (content, _) in submissions.items():
-        dest = course.submission_path(student, H.ASSIGNMENT, NOTEBOOK)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            dest.write_bytes(content)
-        else:
-            nbformat.write(content, dest)
+    submit(course, H.ASSIGNMENT, NOTEBOOK, {s: content for s, (content, _) in submissions.items()})
 
     hide = os.pathsep.join(str(REPO / p) for p in ("solutions", "autograder", "tests", ".git", "notebooks"))
     env = {**course.env, "EMLAB_CELL_TIMEOUT": "15", "EMLAB_WALL_LIMIT": "150", "EMLAB_SANDBOX_HIDE": hide}
