@@ -352,8 +352,10 @@ def outputs_text(nb) -> str:
     return "\n".join(_output_text(o) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
-def _probe_json(text: str, tag: str):
-    found = re.findall(tag + r" (\{.*\})", text)
+def _probe_json(nb, tag: str):
+    """The last ``<tag> {json}`` line a probe cell printed in graded notebook ``nb``, parsed;
+    None when the notebook is missing or no such line was printed."""
+    found = re.findall(tag + r" (\{.*\})", outputs_text(nb)) if nb is not None else []
     return json.loads(found[-1]) if found else None
 
 
@@ -612,7 +614,7 @@ def _probe_leak(case, b: Batch, nb, note):
 
 
 def _probe_markers(case, b: Batch, nb, note):
-    seen = _probe_json(outputs_text(nb), "PROBE4") if nb is not None else None
+    seen = _probe_json(nb, "PROBE4")
     if seen is None:
         return [f"the probe cell printed nothing ({note})"], ""
     problems = []
@@ -628,7 +630,7 @@ def _probe_markers(case, b: Batch, nb, note):
 
 
 def _probe_procs(case, b: Batch, nb, note):
-    seen = _probe_json(outputs_text(nb), "PROBE6") if nb is not None else None
+    seen = _probe_json(nb, "PROBE6")
     if seen is None:
         return [f"the probe cell printed nothing ({note})"], ""
     problems = []
@@ -672,8 +674,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def _probe_interrupt(case, b: Batch, nb, note):
     if nb is None:
         return [note], ""
-    text = outputs_text(nb)
-    before, after = _probe_json(text, "TOKEN-BEFORE"), _probe_json(text, "TOKEN-AFTER")
+    before, after = _probe_json(nb, "TOKEN-BEFORE"), _probe_json(nb, "TOKEN-AFTER")
     problems = []
     if not before or not after:
         return [f"the cells around the runaway one printed nothing (before {bool(before)}, after {bool(after)})"], ""
@@ -842,7 +843,7 @@ def batch_rows(b: Batch) -> list[Row]:
     probes = []
     for student in B.PROBES:
         nb, _ = graded_notebook(course, student)
-        probes.append(_probe_json(outputs_text(nb), "PROBE6") if nb is not None else None)
+        probes.append(_probe_json(nb, "PROBE6"))
     overlap = all(probes) and min(p["end"] for p in probes) > max(p["start"] for p in probes)
     rows.append(Row(6, "the two probes ran side by side", "their 36 s windows overlap",
                     "overlapped" if overlap else f"no overlap: {[p and (p['start'], p['end']) for p in probes]}",
