@@ -739,10 +739,20 @@ def _all(*adds):
 
 
 def _socket(folder: Path):
+    """A Unix socket named `sock` in `folder`. It is bound in a short temporary folder and
+    moved into place: a socket's path is limited to 107 bytes, which a test's folder can pass."""
     import socket
+    import stat
+    import tempfile
 
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.bind(str(folder / "sock"))
+    with tempfile.TemporaryDirectory(prefix="s") as short:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(os.path.join(short, "sock"))
+            try:
+                os.rename(os.path.join(short, "sock"), folder / "sock")
+            except OSError:  # another file system: the same kind of inode, unbound
+                os.mknod(folder / "sock", stat.S_IFSOCK | 0o600)
+    assert stat.S_ISSOCK(os.lstat(folder / "sock").st_mode)
 
 
 def _device(folder: Path):
