@@ -96,6 +96,13 @@ except ImportError:  # a student's `make lab`, without the trusted side
 # sandbox (autograder/emlab_judge/sandbox.py writes this kernelspec per submission).
 if os.environ.get("EMLAB_HARNESS") == "1":
     c.Execute.kernel_name = "emlab-sandbox"
+    # The one student the harness grades, taken literally: a value here is never parsed the
+    # way a command-line value is (a leading ~ expanded, quotes stripped); nbgrader takes it
+    # as a glob pattern, so it is escaped.
+    if os.environ.get("EMLAB_STUDENT_ID"):
+        import glob as _glob
+
+        c.CourseDirectory.student_id = _glob.escape(os.environ["EMLAB_STUDENT_ID"])
 
 # One autograde path. Everywhere else (`nbgrader autograde` under this configuration, the
 # formgrader's Autograde button), nbgrader's Autograde hands its work to the grading harness,

@@ -505,6 +505,18 @@ FLOODS = {
         '                      ("image/jpeg", _big), ("application/vnd.custom+json", {"x": _big})]:\n'
         '    display({_mime: _value}, raw=True)',
     ],
+    # sent through the kernel's own session, past IPython's display machinery: frames of
+    # 80 MB, over the largest message the grader takes
+    "messages": [
+        '_k = get_ipython().kernel
+_big = "q" * (80 * 2**20)
+'
+        'for _i in range(16):
+'
+        '    _k.session.send(_k.iopub_socket, "display_data", {"data": {"text/plain": _big}, "metadata": {}},
+'
+        '                    parent=_k.get_parent("shell"))',
+    ],
 }
 
 
@@ -512,6 +524,15 @@ def _flood(name: str):
     def build(folder, release, good, where):
         write(folder, appended(honest(release, good), *FLOODS[name]))
     return build
+
+
+def _huge_sources(folder, release, good, where):
+    """A 4 MB code cell and a 2 MB written answer: over what a cell may hold, so the code
+    cell is not run (it raises) and the text is dropped; the tamper scan and the sanitiser
+    never read them whole."""
+    nb = appended(honest(release, good), "x = 1\n" * (4 * 2**20 // 6))
+    nb.cells.append(nbformat.v4.new_markdown_cell("A long answer with $x^2$ and [a link](#). " * (2 * 2**20 // 44)))
+    write(folder, nb)
 
 
 def _fill_both(folder, release, good, where):
@@ -615,7 +636,8 @@ def _sparse(folder, release, good, where):
 # Ids a shell or a glob would take apart; "$(touch ...)", "`...`" and ";" would create these
 # files if an id ever reached a shell.
 PWNED = ("pwned1", "pwned2", "pwned3")
-ODD_IDS = ("c10 with space", "c10_ünï_学生", "c10_[ab]", "c10_*?", "c10_$(touch pwned1);touch pwned2;`touch pwned3`")
+ODD_IDS = ("c10 with space", "c10_ünï_学生", "c10_[ab]", "c10_*?", "c10_$(touch pwned1);touch pwned2;`touch pwned3`",
+           "~c10_tilde", "'c10_quoted'")  # a command line would expand the ~ and strip the quotes
 PROBES = ("-c00_probe_a", "-c00_probe_b")  # kind 6, with the leading dash of kind 10
 
 
@@ -693,6 +715,10 @@ CASES: list[Case] = [
          _flood("png and exception"), probe=("small",)),
     Case("c05_stream", 5, "150 MB on stdout in 1 MB lines, 40 MB on stderr", _flood("stream"), probe=("small",)),
     Case("c05_mimes", 5, "20 MB outputs of eight MIME types", _flood("mimes"), probe=("small",)),
+    Case("c05_huge_sources", 5, "a 4 MB code cell and a 2 MB written answer", _huge_sources,
+         says=(r"characters, over the",), probe=("small",)),
+    Case("c05_messages", 5, "sixteen 80 MB messages sent through the kernel's session", _flood("messages"),
+         probe=("small",)),
     _zz(5),
 
     Case("c07_busy_loop", 7, "while True: pass", _runaway("busy loop"), probe=("interrupt",),

@@ -29,6 +29,7 @@ from pathlib import Path
 from .gradebook import open_gradebook
 from .harness import Course, SubmissionResult, stored_results
 from .lateness import submission_timing
+from .safe_fs import write_atomic
 
 __all__ = ["QuestionStats", "AssignmentStats", "collect", "write_grade_report", "TOP_MESSAGES"]
 
@@ -309,8 +310,7 @@ def write_grade_report(course: Course, folder: Path | None = None) -> Path:
         _question_figure(a, per_question)
         figures[a.name] = [(f"figures/{scores.name}", f"{a.name}: histogram of total scores"),
                            (f"figures/{per_question.name}", f"{a.name}: full, partial and no points per question")]
-    (folder / "grades.json").write_text(json.dumps([{**asdict(a), "mean": a.mean, "median": a.median}
+    write_atomic(folder, "grades.json", json.dumps([{**asdict(a), "mean": a.mean, "median": a.median}
                                                     for a in stats], indent=1))
-    path = folder / "grades.html"
-    path.write_text(_html(stats, figures))
-    return path
+    write_atomic(folder, "grades.html", _html(stats, figures).encode("utf-8", "backslashreplace"))
+    return folder / "grades.html"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import glob
 import hashlib
 import json
 import os
@@ -163,6 +162,38 @@ class SubmissionResult:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def bound(self) -> "SubmissionResult":
+        """Keep what the result quotes within reports' reach, in place: at most MAX_LINES
+        reasons, flags and messages per check (then one line saying how many more), each at
+        most MAX_LINE characters, every string valid UTF-8 (a lone surrogate, which a hand-made
+        kernel message can carry, as a backslash escape). The ids are left as they are (they
+        name files and gradebook rows). Returns the result."""
+        self.reasons = _bounded_lines(self.reasons, "reason")
+        self.flags = _bounded_lines(self.flags, "flag")
+        self.messages = {_clean_text(k, MAX_LINE): _bounded_lines(v, "message")
+                         for k, v in list(self.messages.items())[:MAX_LINES]}
+        return self
+
+
+MAX_LINES = 100   # reasons, flags, or messages of one check, kept per submission
+MAX_LINE = 2_000  # characters of one
+
+
+def _clean_text(value, limit: int) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[:cut if cut > limit // 2 else limit] + " …"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _bounded_lines(lines, what: str) -> list[str]:
+    lines = list(lines) if isinstance(lines, (list, tuple)) else [lines]
+    kept = [_clean_text(line, MAX_LINE) for line in lines[:MAX_LINES]]
+    if len(lines) > MAX_LINES:
+        kept.append(f"... and {len(lines) - MAX_LINES:,} more {what}(s) not shown")
+    return kept
 
 
 def _subdirs(folder: Path) -> list[Path]:
@@ -363,7 +394,7 @@ def _course_notebook(path: Path) -> nbformat.NotebookNode:
 def _write_done(course: Course, student: str, assignment: str, fingerprint: str, result: SubmissionResult) -> None:
     """Written last: its presence means this exact submission's grade is in the gradebook."""
     write_atomic(course.autograded / student / assignment, DONE_FILE,
-                 json.dumps({"fingerprint": fingerprint, "result": result.to_json()}, indent=1))
+                 json.dumps({"fingerprint": fingerprint, "result": result.bound().to_json()}, indent=1))
 
 
 def already_graded(course: Course, student: str, assignment: str, gb=None) -> SubmissionResult | None:
@@ -662,9 +693,11 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                          IPYTHONDIR=str(work / "ipython"), MPLCONFIGDIR=str(work / "mpl"),
                          EMLAB_HARNESS="1", EMLAB_RECORD="1", EMLAB_SANDBOX_RUNTIME=str(runtime),
                          EMLAB_SANDBOX_SOCKETS=str(sockets), EMLAB_JUDGE_OUT=str(judge_out),
-                         EMLAB_SANDBOX_UID=str(uid) if uid is not None else "")
-        # nbgrader takes the id as a glob pattern: escaped, it matches this student only
-        args = ["autograde", assignment, f"--student={glob.escape(student)}", "--force",
+                         EMLAB_SANDBOX_UID=str(uid) if uid is not None else "", EMLAB_STUDENT_ID=student)
+        # The student is named through EMLAB_STUDENT_ID, which nbgrader_config.py hands to
+        # nbgrader as a value (glob-escaped): a command-line value would be parsed (a leading
+        # ~ expanded to a home folder, quotes stripped).
+        args = ["autograde", assignment, "--force",
                 f"--CourseDirectory.submitted_directory={os.path.relpath(staging_root, course.root)}"]
         skipped: set[str] = set()
         nbgrader_ok = False
@@ -718,6 +751,7 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging_root, ignore_errors=True)
         result.seconds = round(time.monotonic() - started, 2)
+        result.bound()
         if result.status != "interrupted":
             _store_result(course, result)
     return result
@@ -757,7 +791,10 @@ def stored_results(course: Course) -> list[SubmissionResult]:
             continue
         for path in sorted(folder.iterdir()):
             try:
-                results.append(SubmissionResult(**json.loads(read_regular(path, 16 * MiB))))
-            except (OSError, ValueError, TypeError):
-                continue
+                results.append(SubmissionResult(**json.loads(read_regular(path, 16 * MiB))).bound())
+            except (OSError, ValueError, TypeError) as exc:  # shown, never silently left out
+                results.append(SubmissionResult(
+                    student=path.stem, assignment=folder.name, status="failed",
+                    reasons=[f"the stored outcome {path.name} could not be read ({type(exc).__name__}): "
+                             "grade this submission again"]).bound())
     return sorted(results, key=lambda r: (r.assignment, r.student))

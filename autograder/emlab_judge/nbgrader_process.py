@@ -30,10 +30,16 @@ import sys
 
 __all__ = ["start", "stop", "PRELOAD"]
 
-# imported once by the fork server; every child starts with them loaded
+# imported once by the fork server; every child starts with them loaded. nbgrader's own
+# (2-3 CPU-seconds), then what the judge step and the sanitiser import in every child
+# (NumPy, SciPy's stats and optimisers, bleach: about 0.8 CPU-seconds a submission). Only
+# installed libraries: the course's own modules (emlab, emlab_grader, emlab_judge) are
+# imported by each child from the course it grades.
 PRELOAD = ["nbgrader.apps.nbgraderapp", "nbgrader.preprocessors", "nbgrader.api", "nbclient",
            "jupyter_client.manager", "nbconvert.preprocessors", "sqlalchemy", "sqlite3", "alembic.command",
-           "IPython", "ipykernel.kernelspec", "psutil"]
+           "IPython", "ipykernel.kernelspec", "psutil",
+           "numpy", "scipy.linalg", "scipy.special", "scipy.stats", "scipy.optimize", "bleach", "threadpoolctl",
+           "difflib", "pydoc", "unittest"]
 
 _CONTEXT = None
 
@@ -57,6 +63,36 @@ def _die_with_parent() -> None:
         pass
 
 
+def _blas_threads(env: dict[str, str]) -> None:
+    """Give the BLAS that the fork server loaded (with NumPy) the thread count the child's
+    environment asks for: OpenBLAS reads ``OPENBLAS_NUM_THREADS`` only when it is loaded,
+    which for a forked child was in the server, under the server's environment."""
+    wanted = env.get("OPENBLAS_NUM_THREADS") or env.get("OMP_NUM_THREADS")
+    if wanted and wanted.isdigit() and int(wanted) > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=int(wanted), user_api="blas")
+
+
+GRADER_MEMORY = 8 * 1024 ** 3  # address space of one nbgrader process (EMLAB_GRADER_MEMORY_LIMIT)
+
+
+def _limit_memory(env: dict[str, str]) -> None:
+    """Cap this process's address space: whatever a kernel sends it (a flood of large
+    messages, say), it fails alone, and the harness reports the submission, instead of
+    taking the machine's memory. Its kernel sets its own, lower, limit."""
+    import resource
+
+    try:
+        limit = int(float(env.get("EMLAB_GRADER_MEMORY_LIMIT") or GRADER_MEMORY))
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
+
+
 def _child(args: list[str], cwd: str, env: dict[str, str], log_path: str) -> None:
     """In the forked child: become ``python -m nbgrader ARGS`` run in ``cwd`` with ``env``."""
     os.setsid()
@@ -73,6 +109,8 @@ def _child(args: list[str], cwd: str, env: dict[str, str], log_path: str) -> Non
     # what PYTHONPATH would have put first, had this been a new interpreter
     sys.path[:0] = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
     sys.argv = ["nbgrader", *args]
+    _blas_threads(env)
+    _limit_memory(env)
     from nbgrader.apps.nbgraderapp import main
 
     main()  # exits non-zero (SystemExit) when the command fails

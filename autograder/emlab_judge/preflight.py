@@ -78,6 +78,32 @@ def _json_error(text: str, exc: json.JSONDecodeError) -> str:
     return f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
 
 
+# A cell's source and a notebook's: every later step (the tamper scan, the sanitiser, the
+# kernel, feedback) reads them. A lab's release notebook holds under 50,000 characters in
+# all, 5,000 in its largest cell.
+MAX_CELL_SOURCE = 100_000
+MAX_NOTEBOOK_SOURCE = 1_000_000
+OVERSIZED_CODE = ("raise RuntimeError('The grader did not run this cell: its code is {size:,} characters long, "
+                  "over the {limit:,} a cell may hold.')")
+OVERSIZED_TEXT = "*(The grader did not keep this cell's text: {size:,} characters, over the {limit:,} a cell may hold.)*"
+
+
+def _cap_source(cell, where: str, left: list[int], reasons: list[str]) -> None:
+    """Replace the source of a cell over MAX_CELL_SOURCE, or past what is ``left`` of the
+    notebook's MAX_NOTEBOOK_SOURCE (a one-item list, decreased), by a short stand-in that
+    says so (a code cell raises an error when run): the cell stays, with its metadata."""
+    size = len(cell.source)
+    if size <= MAX_CELL_SOURCE and size <= left[0]:
+        left[0] -= size
+        return
+    limit = MAX_CELL_SOURCE if size > MAX_CELL_SOURCE else left[0]
+    template = OVERSIZED_CODE if cell.cell_type == "code" else OVERSIZED_TEXT
+    cell.source = template.format(size=size, limit=limit)
+    whole = "" if size > MAX_CELL_SOURCE else f" (the notebook's text is over {MAX_NOTEBOOK_SOURCE:,} characters)"
+    reasons.append(f"{where}: {size:,} characters, over the {limit:,} a cell may hold{whole}; "
+                   f"{'it raises an error instead of running' if cell.cell_type == 'code' else 'its text was dropped'}")
+
+
 MAX_JSON_VALUES = 2_000_000  # a notebook's lists, objects and items: its memory once parsed
 
 
@@ -98,6 +124,8 @@ def _load(raw: bytes) -> tuple[dict | None, str | None]:
         return None, _json_error(text, exc)
     except RecursionError:
         return None, "JSON nested too deeply"
+    except ValueError as exc:  # a number with more digits than Python converts
+        return None, f"not a notebook that can be read ({str(exc)[:120]})"
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "not a Jupyter notebook (no list of cells)"
     return data, None
@@ -249,11 +277,13 @@ def preflight(raw: bytes, source: nbformat.NotebookNode) -> PreflightResult:
     cells = []
     dropped = 0
     budget = [MAX_ATTACHMENT_BYTES]
+    left = [MAX_NOTEBOOK_SOURCE]
     for raw_cell in data["cells"]:
         cell = _clean_cell(raw_cell)
         if cell is None:
             dropped += 1
             continue
+        _cap_source(cell, f"cell {len(cells) + 1}", left, reasons)
         if cell.cell_type in {"markdown", "raw"}:
             _attach(cell, raw_cell, f"cell {len(cells) + 1}", budget, reasons)
         elif raw_cell.get("attachments"):

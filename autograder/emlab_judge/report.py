@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from .harness import SubmissionResult
+from .safe_fs import write_atomic
 from .sandbox import sandbox_status
 
 __all__ = ["write_report", "md_text", "html_text"]
@@ -82,8 +83,9 @@ def write_report(results: list[SubmissionResult], folder: Path) -> Path:
     """Write report.md, report.html and results.json into ``folder``; return report.md."""
     folder.mkdir(parents=True, exist_ok=True)
     sandboxed, why = sandbox_status()
-    (folder / "results.json").write_text(json.dumps([r.to_json() for r in results], indent=1))
-    (folder / "report.html").write_text(_html(results, sandboxed, why))
-    path = folder / "report.md"
-    path.write_text(_markdown(results, sandboxed, why))
-    return path
+    results = [r.bound() for r in results]
+    for name, text in (("results.json", json.dumps([r.to_json() for r in results], indent=1)),
+                       ("report.html", _html(results, sandboxed, why)),
+                       ("report.md", _markdown(results, sandboxed, why))):
+        write_atomic(folder, name, text.encode("utf-8", "backslashreplace"))
+    return folder / "report.md"

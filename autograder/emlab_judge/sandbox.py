@@ -352,6 +352,22 @@ def kill_uid(uid: int) -> int:
     return killed
 
 
+# The largest message the grader takes from a kernel, on every channel: an output is capped
+# at 2 MB and a record at 16 MB once received (execute.OutputBudget), but only once it is
+# whole in the grader's memory. A larger frame closes the connection it came on (ZeroMQ
+# reconnects it); what it carried is lost, so a record in it is judged missing.
+MAX_MESSAGE_BYTES = 64 * 1024 ** 2
+
+
+def _bounded_context(context):
+    """``context``, set so that every socket made from it takes no message over
+    MAX_MESSAGE_BYTES."""
+    import zmq
+
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    return context
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """Unix-socket transport; the connection file handed to the kernel's uid.
 
@@ -363,6 +379,7 @@ class SandboxKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
+        _bounded_context(self.context)
         runtime = os.environ.get("EMLAB_SANDBOX_RUNTIME")
         self._sockets = os.environ.get("EMLAB_SANDBOX_SOCKETS")
         if runtime and self._sockets:
@@ -373,6 +390,17 @@ class SandboxKernelManager(AsyncKernelManager):
     def _uid(self) -> int | None:
         uid = os.environ.get("EMLAB_SANDBOX_UID")
         return int(uid) if uid and os.geteuid() == 0 else None
+
+    def client(self, **kwargs):
+        """A client whose sockets take no message over MAX_MESSAGE_BYTES (its context is its
+        own, closed with it)."""
+        import zmq.asyncio
+
+        if "context" in kwargs:
+            return super().client(**kwargs)
+        client = super().client(context=_bounded_context(zmq.asyncio.Context()), **kwargs)
+        client._created_context = True
+        return client
 
     def kill_sandbox_processes(self) -> int:
         """Kill every process of the sandbox's uid (a fork bomb's children included)."""

@@ -62,6 +62,10 @@ NAMESPACE_CALLS = {"globals", "locals", "vars"}
 
 MAX_CHAIN = 64            # attribute/call chain followed when naming a target
 MAX_EMBEDDED_DEPTH = 4    # magic bodies inside magic bodies
+# Characters of code read per notebook (about 10 us and 0.5 kB of memory each, in the
+# grader's own process): a lab's whole notebook holds under 50,000; a cell larger than
+# what is left of the budget is listed as not scanned.
+SCAN_BUDGET = 400_000
 DEEP_TIMEOUT = 30         # seconds for the child interpreter's parse of one deep cell
 DEEP_STACK = 512 * 2**20  # its parsing thread's stack
 DEEP_RECURSION = 1_000_000
@@ -347,6 +351,7 @@ def scan(nb, *, skip_locked: bool = True) -> NotebookScan:
     though the names they bind count as bound)."""
     result = NotebookScan()
     scanned = []
+    budget = SCAN_BUDGET
     for index, cell in enumerate(getattr(nb, "cells", None) or []):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -355,7 +360,15 @@ def scan(nb, *, skip_locked: bool = True) -> NotebookScan:
         meta = meta if isinstance(meta, dict) else {}
         gid = meta.get("grade_id")
         where = f"cell {index + 1}" + (f" ({gid})" if isinstance(gid, str) and gid else "")
-        scanned.append((where, bool(skip_locked and meta.get("locked")), _safe_scan_cell(cell.get("source", ""))))
+        source = cell.get("source", "")
+        size = len(source) if isinstance(source, str) else sum(len(t) for t in source if isinstance(t, str)) \
+            if isinstance(source, list) else 0
+        if size > budget:  # left unread; smaller cells after it still are read
+            result.unscanned.append(f"{where} was not scanned for tampering (the notebook's code is over the "
+                                    f"{SCAN_BUDGET:,} characters the scan reads)")
+            continue
+        budget -= size
+        scanned.append((where, bool(skip_locked and meta.get("locked")), _safe_scan_cell(source)))
     bound = set().union(*(c.bound for _, _, c in scanned))
     for where, locked, cell in scanned:
         if locked:
