@@ -170,3 +170,22 @@ def test_ctrl_c_stops_the_run_at_once_and_keeps_what_is_written(course):
                    capture_output=True, timeout=900, check=True)
     got = results(course)[left]
     assert got["status"] == "graded" and {g: got["cells"][g] for g in FULL} == FULL
+
+
+@pytest.mark.parametrize("changed", ["autograder/emlab_grader/labs/lab03.py", "autograder/emlab_judge/judge.py",
+                                     "autograder/nbgrader_config.py"])
+def test_a_change_to_the_grading_code_changes_every_fingerprint(course, changed):
+    """A changed hidden case, reference, check or configuration grades everyone again (the
+    fingerprint that decides what is kept covers the grading code); bytecode caches do not."""
+    from emlab_judge.harness import Course, submission_fingerprint
+
+    grader = Course(course.root)
+    before = {s: submission_fingerprint(grader, s, H.ASSIGNMENT) for s in STUDENTS}
+    cache = course.root / "autograder" / "emlab_grader" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "lab03.cpython-311.pyc").write_bytes(b"not source")
+    assert {s: submission_fingerprint(grader, s, H.ASSIGNMENT) for s in STUDENTS} == before
+    path = course.root / changed
+    path.write_text(path.read_text() + "\n# changed\n")
+    after = {s: submission_fingerprint(grader, s, H.ASSIGNMENT) for s in STUDENTS}
+    assert all(after[s] != before[s] for s in STUDENTS)

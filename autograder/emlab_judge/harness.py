@@ -52,7 +52,7 @@ from .sandbox import (Limits, SandboxSpec, kernel_argv, kernel_env, kill_uid, ma
 from .tamper import scan
 
 __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook", "already_graded",
-           "submission_fingerprint", "stored_results", "stored_result_path", "slot_uid"]
+           "submission_fingerprint", "grading_code_digest", "stored_results", "stored_result_path", "slot_uid"]
 
 SLOT_UID_BASE = 61000
 SLOT_UIDS = 1000  # sandbox uids SLOT_UID_BASE .. SLOT_UID_BASE + SLOT_UIDS - 1
@@ -347,11 +347,36 @@ def _fingerprint_tree(digest, folder: Path, *, trusted: bool) -> None:
                 digest.update(f"unreadable:{st.st_size}:{st.st_mtime_ns}".encode())
 
 
+# The course's grading code: what decides a grade besides the notebooks (the hidden cases and
+# properties, the references and the judge, the helpers the kernel imports, the configuration).
+GRADING_CODE = ("autograder/emlab_judge", "autograder/emlab_grader", "emlab", "autograder/nbgrader_config.py")
+
+
+def grading_code_digest(course: Course) -> str:
+    """A digest of the course's grading code (every ``.py`` file of GRADING_CODE, by path and
+    bytes; each file read once per version): a change to a hidden case, a reference or a
+    check changes every fingerprint, so the next run grades everyone again."""
+    digest = hashlib.sha256()
+    for entry in GRADING_CODE:
+        path = course.root / entry
+        if path.is_file():
+            files = [path]
+        elif path.is_dir() and not path.is_symlink():
+            files = sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts and p.is_file())
+        else:
+            continue
+        for file in files:
+            digest.update(str(file.relative_to(course.root)).encode() + b"\0" + _course_file(file) + b"\0")
+    return digest.hexdigest()
+
+
 def submission_fingerprint(course: Course, student: str, assignment: str) -> str:
     """A digest of what a grade depends on: the submitted files, the assignment's source and
-    release notebooks, and the harness's version. Never raises, never blocks."""
+    release notebooks, the course's grading code and the harness's version. Never raises,
+    never blocks."""
     digest = hashlib.sha256(HARNESS_VERSION.encode())
     try:
+        digest.update(grading_code_digest(course).encode())
         submitted = course.submitted / student / assignment
         if os.path.islink(course.submitted / student) or os.path.islink(submitted):
             digest.update(b"link")
