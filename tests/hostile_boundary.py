@@ -508,13 +508,9 @@ FLOODS = {
     # sent through the kernel's own session, past IPython's display machinery: frames of
     # 80 MB, over the largest message the grader takes
     "messages": [
-        '_k = get_ipython().kernel
-_big = "q" * (80 * 2**20)
-'
-        'for _i in range(16):
-'
-        '    _k.session.send(_k.iopub_socket, "display_data", {"data": {"text/plain": _big}, "metadata": {}},
-'
+        '_k = get_ipython().kernel\n_big = "q" * (80 * 2**20)\n'
+        'for _i in range(16):\n'
+        '    _k.session.send(_k.iopub_socket, "display_data", {"data": {"text/plain": _big}, "metadata": {}},\n'
         '                    parent=_k.get_parent("shell"))',
     ],
 }

@@ -24,10 +24,23 @@ after submitting moves it later, and nbgrader leaves the folder world-writable),
 earlier.
 
 Collect loses that time (its copy's ctimes are the collect time), so
-:class:`RecordingCollect`, nbgrader's collect with one step added, records it as the copy
-is made: ``autograder/collect_records/<assignment>.json`` (beside ``submitted/``, which a
-student never writes), one :class:`CollectRecord` per student with a digest of the files
-collected. Turn it on in ``nbgrader_config.py``::
+:class:`RecordingCollect`, nbgrader's collect made safe, records it as the copy is made:
+``autograder/collect_records/<assignment>.json`` (beside ``submitted/``, which a student
+never writes), one :class:`CollectRecord` per student with a digest of the files collected.
+When the inbound copy cannot be read whole within the limits (folders nested too deep, too
+many entries, an unreadable folder), the record holds the collect time instead, never
+earlier than the hand-in, and says why (``incomplete``): a student cannot fall back to their
+own ``timestamp.txt`` by making the reading fail.
+
+nbgrader's ``shutil.copytree`` follows links: a link in the inbound folder to a solution, the
+gradebook, a peer's notebook or ``/dev/zero`` would land in ``submitted/`` as a regular file
+holding its target, and a FIFO stops collect for every later student. :func:`copy_inbound`
+copies instead: regular files (with one link) and folders only, no link followed, nothing
+opened that could block, within nbgrader's size options and this module's limits, under
+nbgrader's ``CourseDirectory.ignore`` and ``include`` patterns. What it refuses is logged
+(student and file) and kept in the record (``refused``), and each student is collected on
+their own: one broken or hostile inbound folder is skipped with an error in the log, and
+every other student is collected. Turn it on in ``nbgrader_config.py``::
 
     c.ExchangeFactory.collect = "emlab_judge.lateness.RecordingCollect"
 
@@ -35,7 +48,8 @@ collected. Turn it on in ``nbgrader_config.py``::
 
 :func:`trusted_timestamp` gives a submission's :class:`TrustedTime`: the recorded change
 time when the record's digest matches the submitted files (or, given the inbound copy
-itself, its change time read now, when it holds the submitted files); otherwise the
+itself, its change time read now, when it holds the submitted files), with a note when the
+record says files were refused or the change times could not all be read; otherwise the
 student's own ``timestamp.txt``, said to be so. :func:`stage_timestamp` is the grading
 harness's one call: it writes that time as the ``timestamp.txt`` of the staged copy nbgrader
 grades (so nbgrader's late penalty uses it), or removes the file when there is no time.
@@ -45,21 +59,22 @@ ngshare's collect is not recorded here: its submissions get the student's own ti
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import json
 import os
 import shutil
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect
 
-from .safe_fs import UnsafeFile, read_regular, write_atomic
+from .safe_fs import UnsafeFile, entry_kind, read_regular, write_atomic
 
 __all__ = ["TrustedTime", "CollectRecord", "trusted_timestamp", "stage_timestamp", "submission_timing", "change_time", "folder_digest",
-           "record_collect", "load_record", "records_file", "RecordingCollect", "STUDENT_SOURCE", "RECORD_SOURCE",
-           "INBOUND_SOURCE"]
+           "record_collect", "load_record", "records_file", "RecordingCollect", "copy_inbound", "CopyRules",
+           "InboundCopy", "STUDENT_SOURCE", "RECORD_SOURCE", "INBOUND_SOURCE"]
 
 UTC = dt.timezone.utc
 STUDENT_SOURCE = "student's own timestamp.txt (not verified)"
@@ -73,6 +88,8 @@ MAX_ENTRIES = 100_000        # files and folders looked at in one submission
 MAX_DEPTH = 64
 MAX_HASHED = 2 * 1024 ** 3   # bytes read for one digest
 MAX_RECORDS_FILE = 64 * 1024 ** 2
+MAX_TIMESTAMP_TXT = 4096     # nbgrader writes about 30 bytes; collect --update parses it
+MAX_REFUSED_KEPT = 50        # refusals named in the log and the record; the rest counted
 SKIPPED = {".ipynb_checkpoints", "__pycache__"}  # written by Jupyter and Python, not the student
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -83,7 +100,8 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEX
 class TrustedTime:
     """When a submission was handed in (UTC, or None when nothing says), where that time
     comes from (``source``: one of the ``*_SOURCE`` texts), whether the student could have
-    written it (``trusted`` False), and a ``note`` on why a trusted time was not used."""
+    written it (``trusted`` False), and a ``note`` on why a trusted time was not used, or
+    on what the collect record says a report should show beside a trusted one."""
 
     when: dt.datetime | None
     source: str
@@ -105,8 +123,10 @@ class TrustedTime:
 @dataclass(frozen=True)
 class CollectRecord:
     """What :class:`RecordingCollect` saw when it collected one submission: the inbound
-    copy's folder name, its last change (``changed``, ISO UTC), when it was collected, and
-    the digest of the files it put in ``submitted/`` (None if they could not all be read)."""
+    copy's folder name, its last change (``changed``, ISO UTC), when it was collected, the
+    digest of the files it put in ``submitted/`` (None if they could not all be read), what
+    it refused to copy (``refused``: each entry and why), and why the inbound copy's change
+    times could not all be read (``incomplete``; then ``changed`` is the collect time), or ""."""
 
     student: str
     assignment: str
@@ -114,6 +134,8 @@ class CollectRecord:
     changed: str
     collected: str
     digest: str | None
+    refused: tuple[str, ...] = ()
+    incomplete: str = ""
 
     @property
     def changed_at(self) -> dt.datetime:
@@ -122,20 +144,50 @@ class CollectRecord:
 
 # ---------------------------------------------------------------- reading a folder, no link followed
 
-def _survey(folder, *, hashes: bool) -> tuple[int, dict[bytes, str]] | None:
-    """(latest ctime in ns over the folder and everything in it, {relative path: what it
-    is, with a content hash for regular files when ``hashes``}), through no link; None when
-    the folder is not a folder or cannot be read whole within the limits."""
+@dataclass
+class _Survey:
+    """What :func:`_survey` read: the latest ctime (ns) found, {relative path: what it is},
+    and why it stopped before reading everything (``incomplete``), or ""."""
+
+    latest: int = 0
+    entries: dict[bytes, str] = field(default_factory=dict)
+    incomplete: str = ""
+
+
+def _survey(folder, *, hashes: bool) -> _Survey:
+    """The latest ctime over the folder and everything in it, and {relative path: what it
+    is, with a content hash for regular files when ``hashes``}, through no link. When the
+    folder is not a folder or cannot be read whole within the limits, ``incomplete`` says
+    why and the rest holds what was read before it stopped."""
+    survey = _Survey()
     try:
         top = os.open(folder, _DIR_FLAGS)
-    except OSError:
-        return None
+    except OSError as exc:
+        survey.incomplete = f"{Path(folder).name} cannot be opened as a folder ({exc.strerror})"
+        return survey
     fds = [top]
-    entries: dict[bytes, str] = {}
-    budget = MAX_HASHED
     try:
-        latest = os.fstat(top).st_ctime_ns
-        stack = [(top, b"", 0)]
+        survey.latest = os.fstat(top).st_ctime_ns
+        _survey_tree(top, survey, fds, hashes)
+    except OSError as exc:
+        survey.incomplete = f"a part of it cannot be read ({exc.strerror or exc})"
+    finally:
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    return survey
+
+
+class _Stop(Exception):
+    """A survey limit was reached: its reason is ``str(exc)``."""
+
+
+def _survey_tree(top: int, survey: _Survey, fds: list[int], hashes: bool) -> None:
+    budget = [MAX_HASHED]
+    stack = [(top, b"", 0)]
+    try:
         while stack:
             dfd, rel, depth = stack.pop()
             with os.scandir(dfd) as listing:
@@ -143,48 +195,47 @@ def _survey(folder, *, hashes: bool) -> tuple[int, dict[bytes, str]] | None:
             for name, st in names:
                 if name in SKIPPED:
                     continue
-                if len(entries) >= MAX_ENTRIES:
-                    return None
+                if len(survey.entries) >= MAX_ENTRIES:
+                    raise _Stop(f"more than {MAX_ENTRIES} files and folders")
                 path = rel + os.fsencode(name)
-                latest = max(latest, st.st_ctime_ns)
-                mode = st.st_mode
-                if stat.S_ISDIR(mode):
+                survey.latest = max(survey.latest, st.st_ctime_ns)
+                if stat.S_ISDIR(st.st_mode):
                     if depth >= MAX_DEPTH:
-                        return None
+                        raise _Stop(f"folders nested more than {MAX_DEPTH} deep")
                     sub = os.open(name, _DIR_FLAGS, dir_fd=dfd)
                     fds.append(sub)
-                    latest = max(latest, os.fstat(sub).st_ctime_ns)
-                    entries[path] = "folder"
+                    survey.latest = max(survey.latest, os.fstat(sub).st_ctime_ns)
+                    survey.entries[path] = "folder"
                     stack.append((sub, path + b"/", depth + 1))
-                elif stat.S_ISLNK(mode):
-                    entries[path] = "link " + os.readlink(name, dir_fd=dfd).encode(errors="surrogateescape").hex()
-                elif stat.S_ISREG(mode) and hashes:
-                    fd = os.open(name, _FILE_FLAGS, dir_fd=dfd)
-                    try:
-                        fst = os.fstat(fd)
-                        if not stat.S_ISREG(fst.st_mode):
-                            return None  # replaced while being read
-                        latest = max(latest, fst.st_ctime_ns)
-                        digest = hashlib.sha256()
-                        while chunk := os.read(fd, 1 << 20):
-                            budget -= len(chunk)
-                            if budget < 0:
-                                return None
-                            digest.update(chunk)
-                        entries[path] = "file " + digest.hexdigest()
-                    finally:
-                        os.close(fd)
                 else:
-                    entries[path] = "file" if stat.S_ISREG(mode) else f"special {stat.S_IFMT(mode):o}"
-        return latest, entries
-    except OSError:
-        return None
+                    survey.entries[path] = _describe_entry(dfd, name, st, survey, hashes, budget)
+    except _Stop as stop:
+        survey.incomplete = str(stop)
+
+
+def _describe_entry(dfd: int, name: str, st: os.stat_result, survey: _Survey, hashes: bool, budget: list[int]) -> str:
+    """What one non-folder entry is: a link (with its target), a file (with its content's
+    hash when ``hashes``, read within ``budget``), or a special file (never opened)."""
+    mode = st.st_mode
+    if stat.S_ISLNK(mode):
+        return "link " + os.readlink(name, dir_fd=dfd).encode(errors="surrogateescape").hex()
+    if not (stat.S_ISREG(mode) and hashes):
+        return "file" if stat.S_ISREG(mode) else f"special {stat.S_IFMT(mode):o}"
+    fd = os.open(name, _FILE_FLAGS, dir_fd=dfd)
+    try:
+        fst = os.fstat(fd)
+        if not stat.S_ISREG(fst.st_mode):
+            raise _Stop(f"{name} was replaced while being read")
+        survey.latest = max(survey.latest, fst.st_ctime_ns)
+        digest = hashlib.sha256()
+        while chunk := os.read(fd, 1 << 20):
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                raise _Stop(f"more than {MAX_HASHED // 1024 ** 3} GiB of files")
+            digest.update(chunk)
+        return "file " + digest.hexdigest()
     finally:
-        for fd in fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        os.close(fd)
 
 
 def _utc(ns: int) -> dt.datetime:
@@ -195,14 +246,14 @@ def change_time(folder) -> dt.datetime | None:
     """The latest change time (ctime, UTC) of ``folder`` and everything in it, read with
     ``lstat`` (no link followed); None if it cannot all be read."""
     survey = _survey(folder, hashes=False)
-    return _utc(survey[0]) if survey else None
+    return None if survey.incomplete else _utc(survey.latest)
 
 
 def folder_digest(folder) -> str | None:
     """A digest of what ``folder`` holds (names, kinds, file contents, link targets; no
     link followed); None if it cannot all be read within the limits."""
     survey = _survey(folder, hashes=True)
-    return None if survey is None else _digest(survey[1])
+    return None if survey.incomplete else _digest(survey.entries)
 
 
 def _digest(entries: dict[bytes, str]) -> str:
@@ -229,15 +280,20 @@ def _read_records(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def record_collect(inbound, submission_dir, student: str, assignment: str) -> CollectRecord:
-    """Record, just after nbgrader copied the inbound copy ``inbound`` into
-    ``submission_dir``, the inbound copy's last change and the digest of what was copied."""
-    changed = change_time(inbound)  # read after the copy: nothing copied changed later than this
-    if changed is None:
-        raise OSError(f"the inbound copy {Path(inbound).name} cannot be read whole")
+def record_collect(inbound, submission_dir, student: str, assignment: str, refused=()) -> CollectRecord:
+    """Record, just after the inbound copy ``inbound`` was copied into ``submission_dir``,
+    the inbound copy's last change, the digest of what was copied and what was ``refused``.
+
+    When the inbound copy cannot be read whole within the limits, the time recorded is the
+    collect time (taken after the copy and the reading, so never earlier than the hand-in)
+    and ``incomplete`` says why: the record is written all the same."""
+    survey = _survey(inbound, hashes=False)  # read after the copy: nothing copied changed later than this
+    collected = dt.datetime.now(UTC)
+    changed = collected if survey.incomplete else _utc(survey.latest)
     record = CollectRecord(student=student, assignment=assignment, inbound=Path(inbound).name,
-                           changed=changed.isoformat(), collected=dt.datetime.now(UTC).isoformat(),
-                           digest=folder_digest(submission_dir))
+                           changed=changed.isoformat(), collected=collected.isoformat(),
+                           digest=folder_digest(submission_dir), refused=tuple(refused),
+                           incomplete=survey.incomplete)
     path = records_file(submission_dir, assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     records = _read_records(path)
@@ -252,28 +308,273 @@ def load_record(submission_dir) -> CollectRecord | None:
     submission_dir = Path(submission_dir)
     raw = _read_records(records_file(submission_dir)).get(submission_dir.parent.name)
     try:
-        record = CollectRecord(**raw)
+        record = CollectRecord(**{**raw, "refused": tuple(raw.get("refused", ()))})
         record.changed_at  # noqa: B018  (a time it can read)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
+        return None
+    texts = (record.student, record.assignment, record.incomplete, *record.refused)
+    if not all(isinstance(text, str) for text in texts):
         return None
     if (record.student, record.assignment) != (submission_dir.parent.name, submission_dir.name):
         return None
     return record
 
 
+# ---------------------------------------------------------------- copying an inbound folder, no link followed
+
+@dataclass(frozen=True)
+class CopyRules:
+    """What :func:`copy_inbound` copies: entries whose name matches none of ``ignore``;
+    of those, files whose name matches one of ``include`` (all when empty), of at most
+    ``max_file`` bytes, at most ``max_total`` bytes in all; group-writable when
+    ``groupshared``."""
+
+    ignore: tuple[str, ...] = ()
+    include: tuple[str, ...] = ("*",)
+    max_file: int = 100_000_000
+    max_total: int = 100_000_000
+    groupshared: bool = False
+
+    @classmethod
+    def from_coursedir(cls, coursedir) -> CopyRules:
+        """nbgrader's options: ``CourseDirectory.ignore``, ``include``, ``max_file_size`` and
+        ``max_dir_size`` (both in kilobytes, as nbgrader counts them) and ``groupshared``."""
+        return cls(ignore=tuple(coursedir.ignore), include=tuple(coursedir.include),
+                   max_file=1000 * coursedir.max_file_size,
+                   max_total=min(1000 * coursedir.max_dir_size, MAX_HASHED), groupshared=bool(coursedir.groupshared))
+
+    @property
+    def file_mode(self) -> int:
+        return 0o664 if self.groupshared else 0o644
+
+    @property
+    def folder_mode(self) -> int:
+        return 0o2775 if self.groupshared else 0o755
+
+
+@dataclass
+class InboundCopy:
+    """What :func:`copy_inbound` did: files and folders copied, bytes copied, and the
+    entries it refused (``refused``: the first :data:`MAX_REFUSED_KEPT`, each with why;
+    ``more_refused``: how many others)."""
+
+    entries: int = 0
+    total_bytes: int = 0
+    refused: list[str] = field(default_factory=list)
+    more_refused: int = 0
+    full: bool = False
+
+    def refuse(self, reason: str) -> None:
+        if len(self.refused) < MAX_REFUSED_KEPT:
+            self.refused.append(reason)
+        else:
+            self.more_refused += 1
+
+    def reasons(self) -> list[str]:
+        """Every refusal, the ones not named counted in a last line."""
+        more = [f"and {self.more_refused} more entries refused"] if self.more_refused else []
+        return self.refused + more
+
+
+def copy_inbound(src, dest, rules: CopyRules = CopyRules()) -> InboundCopy:
+    """Copy the inbound folder ``src`` into the new folder ``dest`` as nbgrader's collect
+    does (under ``rules``, modification times kept), but only regular files with one link
+    and folders, never through a link, never opening a FIFO, device or socket, at most
+    :data:`MAX_DEPTH` folders deep and :data:`MAX_ENTRIES` entries. Every entry refused is
+    named in the result, with why.
+
+    Raises UnsafeFile when ``src`` is not a folder (a link to one included) and
+    RuntimeError when the files exceed ``rules.max_total`` (nbgrader refuses such a folder
+    whole); ``dest`` is not left behind then."""
+    top = _open_inbound(src)
+    report = InboundCopy()
+    try:
+        os.mkdir(dest, rules.folder_mode)
+        try:
+            os.chmod(dest, rules.folder_mode)
+            _copy_into(top, Path(dest), "", 0, rules, report)
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+    finally:
+        os.close(top)
+    return report
+
+
+def _open_inbound(src) -> int:
+    """A file descriptor of the inbound folder ``src`` itself (never what a link there
+    points to)."""
+    name = Path(src).name
+    try:
+        mode = os.lstat(src).st_mode
+        if not stat.S_ISDIR(mode):
+            raise UnsafeFile(f"the inbound folder {name} is a {entry_kind(mode)}, not a folder: not collected")
+        return os.open(src, _DIR_FLAGS | os.O_NONBLOCK)
+    except UnsafeFile:
+        raise
+    except OSError as exc:
+        raise UnsafeFile(f"the inbound folder {name} cannot be opened ({exc.strerror})") from None
+
+
+def _copy_into(sfd: int, dest: Path, rel: str, depth: int, rules: CopyRules, report: InboundCopy) -> None:
+    """Copy what the folder open as ``sfd`` (``rel`` in the inbound folder) holds into ``dest``."""
+    try:
+        names = sorted(os.listdir(sfd))
+    except OSError as exc:
+        report.refuse(f"{rel or 'the inbound folder'} cannot be listed ({exc.strerror}): its contents are not copied")
+        return
+    for name in names:
+        if report.full:
+            return
+        if any(fnmatch.fnmatch(name, pattern) for pattern in rules.ignore):
+            continue
+        try:
+            st = os.stat(name, dir_fd=sfd, follow_symlinks=False)
+        except OSError:
+            continue  # gone since the listing
+        if report.entries >= MAX_ENTRIES:
+            report.full = True
+            report.refuse(f"{rel}{name} and the rest: more than {MAX_ENTRIES} files and folders; not copied")
+        elif stat.S_ISDIR(st.st_mode):
+            _copy_folder(sfd, name, st, dest, rel, depth, rules, report)
+        elif rules.include and not any(fnmatch.fnmatch(name, pattern) for pattern in rules.include):
+            continue
+        elif stat.S_ISREG(st.st_mode):
+            _copy_file(sfd, name, st, dest, rel, rules, report)
+        else:
+            report.refuse(f"{rel}{name} is a {entry_kind(st.st_mode)}: not copied (only regular files and folders are)")
+
+
+def _copy_folder(sfd: int, name: str, st: os.stat_result, dest: Path, rel: str, depth: int, rules: CopyRules,
+                 report: InboundCopy) -> None:
+    if depth >= MAX_DEPTH:
+        report.refuse(f"{rel}{name}/: folders nested more than {MAX_DEPTH} deep are not copied")
+        return
+    try:
+        sub = os.open(name, _DIR_FLAGS | os.O_NONBLOCK, dir_fd=sfd)
+    except OSError as exc:
+        report.refuse(f"{rel}{name}/ cannot be opened ({exc.strerror}): not copied")
+        return
+    try:
+        os.mkdir(dest / name, rules.folder_mode)
+        os.chmod(dest / name, rules.folder_mode)
+        report.entries += 1
+        _copy_into(sub, dest / name, f"{rel}{name}/", depth + 1, rules, report)
+        os.utime(dest / name, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+    finally:
+        os.close(sub)
+
+
+def _copy_file(sfd: int, name: str, st: os.stat_result, dest: Path, rel: str, rules: CopyRules,
+               report: InboundCopy) -> None:
+    limit = MAX_TIMESTAMP_TXT if (rel, name) == ("", "timestamp.txt") else rules.max_file
+    if st.st_size > limit:
+        report.refuse(f"{rel}{name}: {st.st_size} bytes, over the limit of {limit}; not copied")
+        return
+    try:
+        data = read_regular(name, limit, dir_fd=sfd)
+    except UnsafeFile as exc:
+        report.refuse(f"{rel}{name}: not copied ({exc})")
+        return
+    if report.total_bytes + len(data) > rules.max_total:
+        raise RuntimeError(f"Directory size is too big: over {rules.max_total} bytes "
+                           "(see CourseDirectory.max_dir_size)")
+    fd = os.open(dest / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                 rules.file_mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fchmod(fd, rules.file_mode)
+        os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+    finally:
+        os.close(fd)
+    report.entries += 1
+    report.total_bytes += len(data)
+
+
+# ---------------------------------------------------------------- nbgrader's collect, made safe
+
+_UNREADABLE = "emlab_unreadable"  # a key of nbgrader's record of an inbound folder: why its name was not read
+NOT_STUDENT_IDS = {"", ".", ".."}
+
+
 class RecordingCollect(ExchangeCollect):
-    """nbgrader's ``collect`` (the shared-folder exchange), recording each submission's
-    :class:`CollectRecord` as it is copied. Configure with
+    """nbgrader's ``collect`` (the shared-folder exchange), copying each submission with
+    :func:`copy_inbound` instead of ``shutil.copytree``, one student at a time (a student
+    whose inbound folder cannot be collected is skipped with an error in the log; every
+    other student is collected), and recording each submission's :class:`CollectRecord`.
+    Which inbound folder is taken, and when an existing submission is replaced
+    (``--update``, ``--before-duedate``), is nbgrader's. Configure with
     ``c.ExchangeFactory.collect = "emlab_judge.lateness.RecordingCollect"``."""
 
-    def do_copy(self, src, dest, log=None):
-        super().do_copy(src, dest, log)
-        student = self._path_to_record(src)["username"]
+    def _path_to_record(self, path):
+        """nbgrader's record of an inbound folder; for a name whose time cannot be read (a
+        name the student chose), a record saying why, which is never collected."""
         try:
-            record = record_collect(src, dest, student, self.coursedir.assignment_id)
-            self.log.info("Recorded the exchange's time for %s: %s", student, record.changed)
+            return super()._path_to_record(path)
+        except Exception as exc:  # noqa: BLE001  (dateutil's errors on a name a student chose)
+            filename = os.path.split(path)[1]
+            return {"username": filename.rsplit("+", 3)[0], "filename": filename, "timestamp": dt.datetime.min,
+                    _UNREADABLE: f"no time can be read from its name ({type(exc).__name__})"}
+
+    def _sort_by_timestamp(self, records):
+        """nbgrader's order (latest first) over the student's inbound folders whose names
+        hold a time; the others only when there is none."""
+        readable = [record for record in records if _UNREADABLE not in record]
+        return super()._sort_by_timestamp(readable or records)
+
+    def copy_files(self):
+        """nbgrader's ``copy_files``, for one student at a time."""
+        records = self.src_records
+        if not records:
+            return super().copy_files()
+        try:
+            for record in records:
+                self.src_records = [record]
+                self._collect_one(record)
+        finally:
+            self.src_records = records
+
+    def _collect_one(self, record) -> None:
+        student, filename = record["username"], record["filename"]
+        why = record.get(_UNREADABLE) or ("not a student id" if student in NOT_STUDENT_IDS else "")
+        if why:
+            self.log.error("Not collected: the inbound folder %r (%s)", filename, why)
+            return
+        try:
+            super().copy_files()
+        except Exception as exc:  # noqa: BLE001  (one student's folder never stops the others)
+            self.log.error("Could not collect %s's submission from the inbound folder %r (skipped; the other "
+                           "students are collected): %s: %s", student, filename, type(exc).__name__, exc)
+            self._remove_if_empty(student)
+
+    def _remove_if_empty(self, student: str) -> None:
+        """Remove the student's folder in ``submitted/`` that nbgrader made for a copy
+        that failed, when it holds nothing."""
+        dest = self.coursedir.format_path(self.coursedir.submitted_directory, student, self.coursedir.assignment_id)
+        try:
+            os.rmdir(os.path.dirname(dest))
+        except OSError:
+            pass
+
+    def do_copy(self, src, dest, log=None):
+        """Copy the inbound folder ``src`` to ``dest`` with :func:`copy_inbound` (under
+        nbgrader's ignore, include and size options), log what was refused, and record it."""
+        student = self._path_to_record(src)["username"]
+        copied = copy_inbound(src, dest, CopyRules.from_coursedir(self.coursedir))
+        refused = copied.reasons()
+        for reason in refused:
+            self.log.warning("Not collected from %s's submission: %s", student, reason)
+        try:
+            record = record_collect(src, dest, student, self.coursedir.assignment_id, refused)
         except (OSError, ValueError) as exc:
             self.log.warning("No collect record for %s (the student's own timestamp will be used): %s", student, exc)
+            return
+        self.log.info("Recorded the exchange's time for %s: %s", student, record.changed)
+        if record.incomplete:
+            self.log.warning("The inbound folder of %s cannot be read whole (%s): the collect time is recorded",
+                             student, record.incomplete)
 
 
 # ---------------------------------------------------------------- the time
@@ -289,12 +590,31 @@ def _student_time(submission_dir: Path, note: str) -> TrustedTime:
     return TrustedTime(when, STUDENT_SOURCE, False, note)
 
 
-def _inbound_holds(inbound, submission_dir) -> bool:
-    """Whether every file of ``submission_dir`` is in the inbound copy, the same."""
-    ours, theirs = _survey(submission_dir, hashes=True), _survey(inbound, hashes=True)
-    if ours is None or theirs is None:
-        return False
-    return all(theirs[1].get(path) == what for path, what in ours[1].items())
+def _inbound_time(submission_dir: Path, inbound) -> TrustedTime:
+    """The time of the inbound copy ``inbound``: its last change, read now, when it holds
+    every file of ``submission_dir``; the time it was read when it cannot be read whole;
+    the student's own time when it does not hold the submitted files."""
+    theirs = _survey(inbound, hashes=True)
+    if not theirs.incomplete:
+        ours = _survey(submission_dir, hashes=True)
+        if ours.incomplete or any(theirs.entries.get(path) != what for path, what in ours.entries.items()):
+            return _student_time(submission_dir, "the inbound copy does not hold the submitted files")
+        theirs = _survey(inbound, hashes=False)  # read after the comparison
+    if theirs.incomplete:
+        return TrustedTime(dt.datetime.now(UTC), INBOUND_SOURCE, True,
+                           f"the inbound copy cannot be read whole ({theirs.incomplete}): the time it was read is used")
+    return TrustedTime(_utc(theirs.latest), INBOUND_SOURCE, True)
+
+
+def _record_note(record: CollectRecord) -> str:
+    """What a report should show beside a recorded time: an incomplete reading, refusals."""
+    notes = []
+    if record.incomplete:
+        notes.append(f"the inbound copy could not be read whole at collect ({record.incomplete}): "
+                     "the collect time is used")
+    if record.refused:
+        notes.append("refused at collect: " + "; ".join(record.refused))
+    return "; ".join(notes)
 
 
 def trusted_timestamp(submission_dir, exchange_record=None) -> TrustedTime:
@@ -302,18 +622,15 @@ def trusted_timestamp(submission_dir, exchange_record=None) -> TrustedTime:
     was handed in, from a time the student cannot write where one exists.
 
     ``exchange_record``: a :class:`CollectRecord`, or the path of the submission's inbound
-    copy on the exchange (its change time is read now, if it holds the submitted files), or
-    None: the record :class:`RecordingCollect` left in ``collect_records/``, if any.
-    Otherwise the student's own ``timestamp.txt`` (``source`` says so), or no time.
-    Never raises for what the folder holds."""
+    copy on the exchange (its change time is read now, if it holds the submitted files; the
+    time it is read, if it cannot be read whole), or None: the record
+    :class:`RecordingCollect` left in ``collect_records/``, if any. A recorded time comes
+    with the record's note (an incomplete reading, refused files). Otherwise the student's
+    own ``timestamp.txt`` (``source`` says so), or no time. Never raises for what the
+    folder holds."""
     submission_dir = Path(submission_dir)
     if isinstance(exchange_record, (str, os.PathLike)):
-        if not _inbound_holds(exchange_record, submission_dir):
-            return _student_time(submission_dir, "the inbound copy does not hold the submitted files")
-        changed = change_time(exchange_record)
-        if changed is None:
-            return _student_time(submission_dir, "the inbound copy cannot be read whole")
-        return TrustedTime(changed, INBOUND_SOURCE, True)
+        return _inbound_time(submission_dir, exchange_record)
     record = exchange_record if isinstance(exchange_record, CollectRecord) else load_record(submission_dir)
     if record is None:
         return _student_time(submission_dir, "")
@@ -321,7 +638,7 @@ def trusted_timestamp(submission_dir, exchange_record=None) -> TrustedTime:
         return _student_time(submission_dir, "the collected files could not be read whole at collect")
     if record.digest != folder_digest(submission_dir):
         return _student_time(submission_dir, "the collect record does not match the submitted files")
-    return TrustedTime(record.changed_at, RECORD_SOURCE, True)
+    return TrustedTime(record.changed_at, RECORD_SOURCE, True, _record_note(record))
 
 
 def stage_timestamp(submission_dir, staged_dir, exchange_record=None) -> TrustedTime:
@@ -363,9 +680,11 @@ def submission_timing(submitted_root, student: str, assignment: str, gradebook_t
     note = ""
     if stamp is not None and stamp.trusted:
         when, source, trusted = stamp.when, stamp.source, True
+        notes = [stamp.note] if stamp.note else []
         if recorded is not None and abs((recorded - when).total_seconds()) > 1:
-            note = (f"the gradebook has {recorded:%Y-%m-%d %H:%M} UTC, which nbgrader's late penalty used: "
-                    "grade again to apply this time")
+            notes.append(f"the gradebook has {recorded:%Y-%m-%d %H:%M} UTC, which nbgrader's late penalty used: "
+                         "grade again to apply this time")
+        note = "; ".join(notes)
     else:
         when = recorded if recorded is not None else (stamp.when if stamp else None)
         source, trusted = (STUDENT_SOURCE if when is not None else NO_SOURCE), False
