@@ -55,13 +55,30 @@ def _records_in(cell) -> list:
             and MIME in o.get("data", {})]
 
 
+def shorten(text, limit: int) -> str:
+    """``text`` on one line, cut at the last word boundary before ``limit`` characters
+    (then " …"): a summary that never ends mid-word."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[:cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+
+
 def _cell_errored(cell) -> str:
-    """The cell's first error ("ValueError: ...") or stderr text, or "" when it shows none."""
-    for o in cell.get("outputs", []):
+    """What stopped the cell: its first error ("ValueError: ..."), else the first line of
+    what it wrote on stderr, or "" when it shows neither. An error is named before any
+    stderr text that came first (a warning printed before the failing assertion)."""
+    outputs = cell.get("outputs", [])
+    for o in outputs:
         if o.get("output_type") == "error":
-            return f"{o.get('ename', 'an error')}: {str(o.get('evalue', ''))[:200]}".rstrip(": ")
+            return shorten(f"{o.get('ename', 'an error')}: {o.get('evalue', '')}".rstrip(": "), 200)
+    for o in outputs:
         if o.get("output_type") == "stream" and o.get("name") == "stderr":
-            return "output on stderr"
+            text = o.get("text", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            first = next((line for line in text.splitlines() if line.strip()), "")
+            return f"output on stderr ({shorten(first, 160)})" if first else "output on stderr"
     return ""
 
 
@@ -90,7 +107,7 @@ def _judge_function(assignment, function, records, cell_errored) -> tuple[bool, 
             return False, f"{function}: malformed record.", f"{function}: malformed record"
         status = entry.get("status")
         if status == "raised":
-            return False, f"{function} raised {str(entry.get('error', 'an exception'))[:300]} on hidden case '{case.label}'.", None
+            return False, f"{function} raised {shorten(entry.get('error', 'an exception'), 300)} on hidden case '{case.label}'.", None
         if status == "modified":
             names = ", ".join(map(str, entry.get("modified", [])))
             return False, (f"{function} modified its argument(s) {names} on hidden case '{case.label}'; a function "
