@@ -147,7 +147,7 @@ def test_an_oversized_message_is_refused_before_it_is_read():
     """ZeroMQ drops the connection of a frame over MAXMSGSIZE: the receiver never holds it."""
     import zmq
 
-    from emlab_judge.sandbox import _bounded_context
+    from emlab_judge.sandbox import MAX_MESSAGE_BYTES, _bounded_context
 
     with zmq.Context() as plain:
         ctx = _bounded_context(zmq.Context())
@@ -156,7 +156,7 @@ def test_an_oversized_message_is_refused_before_it_is_read():
             port = pull.bind_to_random_port("tcp://127.0.0.1")
             push = plain.socket(zmq.PUSH)
             push.connect(f"tcp://127.0.0.1:{port}")
-            push.send(b"x" * (70 * 2**20))
+            push.send(b"x" * (MAX_MESSAGE_BYTES + 1))
             push.send(b"small")
             assert pull.poll(5000) and pull.recv() == b"small"
             push.close(0)

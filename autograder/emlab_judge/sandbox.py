@@ -355,8 +355,10 @@ def kill_uid(uid: int) -> int:
 # The largest message the grader takes from a kernel, on every channel: an output is capped
 # at 2 MB and a record at 16 MB once received (execute.OutputBudget), but only once it is
 # whole in the grader's memory. A larger frame closes the connection it came on (ZeroMQ
-# reconnects it); what it carried is lost, so a record in it is judged missing.
-MAX_MESSAGE_BYTES = 64 * 1024 ** 2
+# reconnects it): what it carried is lost (a record in it is judged missing), and so may be
+# the messages sent while it reconnects, so the cell can cost its time limit. Large enough
+# for any output a cell can make on purpose (a 100 MB image is taken, then cut to 2 MB).
+MAX_MESSAGE_BYTES = 128 * 1024 ** 2
 
 
 def _bounded_context(context):
