@@ -453,3 +453,202 @@ def test_formgrade_template_page_is_safe():
     assert list((Counter(parse(page(True)).parts) - base).elements()) == []
     assert "honest words" in visible_text(page(True))
     assert list((Counter(parse(page(False)).parts) - base).elements())  # live without it
+
+
+# ---------------------------------------------------------------- click-jacking: no style that sizes or moves
+
+# what inline CSS may do to a student's element: colour, weight, slant, decoration and
+# alignment of text, thin borders; judged on the rendered page
+HARMLESS_CSS = {"color", "background-color", "font-weight", "font-style", "font-variant", "font-family",
+                "text-align", "text-decoration", "text-transform", "white-space", "border-collapse", "list-style-type",
+                "vertical-align", "border", "border-top", "border-right", "border-bottom", "border-left",
+                "border-color", "border-style", "border-width"}
+CLICKJACK = {
+    "covering link": '<a href="https://evil.example/" style="display:block;position:fixed;top:0;left:0;width:100%;'
+                     'height:3000px;z-index:9999;opacity:0">x</a>',
+    "padded link": '<a href="https://evil.example/" style="padding:2000px;margin:-1000px">x</a>',
+    "huge font": '<a href="https://evil.example/" style="font-size:3000px;line-height:3000px">x</a>',
+    "transformed": '<a href="https://evil.example/" style="transform:scale(100);translate:10px 10px">x</a>',
+    "thick border": '<a href="https://evil.example/" style="border:2000px solid transparent">x</a>',
+    "wide border": '<a href="https://evil.example/" style="border-width:3000px;border-style:solid">x</a>',
+    "shifted": '<a href="https://evil.example/" style="vertical-align:-3000px;text-indent:-9999px">x</a>',
+    "sized with !important": '<span style="WIDTH: 5000PX !important; Height : 5000px">x</span>',
+}
+
+
+def _style_problems(page: str, template: str) -> list[str]:
+    """Declarations in the page's style attributes (beyond the template's own) that size,
+    position, move or hide an element."""
+    own = Counter(re.findall(r'style="([^"]*)"', render(new_notebook(), template, sanitise=False)))
+    found = Counter(re.findall(r"""style=(?:"([^"]*)"|'([^']*)')""", page))
+    styles = Counter({"".join(k): v for k, v in found.items()}) - own
+    problems = []
+    for style in styles:
+        for declaration in filter(str.strip, style.split(";")):
+            prop, _, value = (part.strip().lower() for part in declaration.partition(":"))
+            widths = [float(w) for w in re.findall(r"(-?[\d.]+)\s*px", value)]
+            if (prop not in HARMLESS_CSS or any(abs(w) > 4 for w in widths)
+                    or (prop == "vertical-align" and not value.replace("-", "").isalpha())):
+                problems.append(declaration.strip())
+    return problems
+
+
+@pytest.mark.parametrize("name", list(CLICKJACK))
+def test_no_style_sizes_or_positions_a_students_element(name):
+    nb = _markdown_nb(f"My answer.\n\n{CLICKJACK[name]}\n\nEnd of answer.")
+    assert _style_problems(render(nb, "lab", sanitise=False), "lab"), f"{name}: not live unsanitised"
+    for template in TEMPLATES:
+        page = render(nb, template)
+        assert _style_problems(page, template) == [], name
+        assert "End of answer." in visible_text(page)
+
+
+def test_harmless_style_and_sizes_stay():
+    nb = _markdown_nb('<span style="color: red; font-weight: bold">warm</span> and '
+                      '<span style="border: 1px solid black; text-align: center">boxed</span>\n\n'
+                      '<img src="attachment:sketch.png" width="300">')
+    nb.cells[0]["attachments"] = {"sketch.png": {"image/png": TINY_PNG}}
+    page = render(nb)
+    assert 'style="color: red; font-weight: bold"' in page
+    assert 'style="border: 1px solid black; text-align: center"' in page
+    assert re.search(r'<img[^>]*width="300"', page)
+
+
+def test_image_and_table_attributes_do_not_float_or_size_freely():
+    cleaned = clean_html('<img src="x.png" width="1 onerror=alert(1)" height="9e9" align="left">'
+                         '<table align="right"><tr><td align="center">c</td></tr></table>')
+    assert "align" not in cleaned.split("<td")[0] and "width" not in cleaned and "height" not in cleaned
+    assert '<td align="center">' in cleaned
+
+
+# ---------------------------------------------------------------- links that climb out of the submission's folder
+
+TRAVERSAL = {
+    "encoded slashes": "[derivation](..%2F..%2F..%2Fsubmitted%2Fbob%2F01-two-means%2Fderivation.html)",
+    "encoded dots": '<a href="/formgrader/submissions/abc/%2e%2e/%2e%2e%2fsubmitted/bob/x.html">x</a>',
+    "double encoded": "[x](x%252e%252e%252fy%252f%252e%252e%252fz.html)",
+    "absolute URL": "[x](http://localhost:8888/formgrader/submissions/abc/..%2F..%2Fsubmitted%2Fx.html)",
+    "plain dots": "[x](../../submitted/bob/01-two-means/derivation.html)",
+    "backslash": '<a href="..\\..\\submitted\\x.html">x</a>',
+}
+
+
+def _climbing_urls(page: str) -> list[str]:
+    from urllib.parse import unquote
+
+    urls = []
+    for url in re.findall(r"""(?:href|src)=["']([^"']*)["']""", page):
+        path = re.split(r"[?#]", url.replace("&amp;", "&"), maxsplit=1)[0]
+        for _ in range(3):
+            path = unquote(path)
+        if "\\" in path or ".." in path.split("/"):
+            urls.append(url)
+    return urls
+
+
+@pytest.mark.parametrize("name", list(TRAVERSAL))
+def test_no_link_climbs_out_of_the_submissions_folder(name):
+    nb = _markdown_nb(f"See {TRAVERSAL[name]} and [my data](data.csv).")
+    assert _climbing_urls(render(nb, sanitise=False)), f"{name}: not live unsanitised"
+    page = render(nb)
+    assert _climbing_urls(page) == []
+    assert 'href="data.csv"' in page
+
+
+# ---------------------------------------------------------------- cost: bounded time, size and memory
+
+PARAGRAPH = ("The responsibilities satisfy $\\gamma_{nk} = \\pi_k \\mathcal{N}(x_n \\mid \\mu_k) / \\sum_j \\pi_j$ "
+             "and **the bound** $x^2 \\le \\ell(\\theta)$ holds; see [the notes](https://example.org/em#bound).\n\n")
+NOTE = "shown as plain text by the grader"
+
+
+def _repeat(unit: str, size: int) -> str:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def test_a_1_mib_markdown_cell_is_shown_as_text_quickly():
+    import time
+
+    source = '<img src=x onerror="window.__xss=1">\n\n' + _repeat(PARAGRAPH, 2 ** 20)
+    nb = _markdown_nb(source)
+    start = time.perf_counter()
+    page = render(nb)
+    assert time.perf_counter() - start < 20
+    assert NOTE in page and "1,024 KiB" in page
+    assert foreign_parts(page, "lab") == []
+    assert "<strong>the bound</strong>" not in page and 'href="https://example.org/em#bound"' not in page
+    assert "&lt;img src=x onerror=" in page and "The responsibilities satisfy" in page  # its start, escaped
+    assert len(page) < 2 ** 20
+
+
+def test_a_large_html_output_is_shown_as_text():
+    big = "<table>" + "<tr><td style='color:red'>1</td></tr>" * 40000 + "</table><img src=x onerror=window.__xss=1>"
+    page = render(_output_nb(new_output("display_data", data={"text/html": big, "text/plain": "t"})))
+    assert NOTE in page and foreign_parts(page, "lab") == []
+    assert "<td style" not in page
+
+
+def test_the_notebook_renders_a_bounded_amount():
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell(f"Cell {i}. " + _repeat(PARAGRAPH, 200 * 1024)) for i in range(14)]
+    sanitised = SanitizeNotebook().preprocess(nbformat.from_dict(nb), {})[0]
+    rendered = [NOTE not in c.source for c in sanitised.cells]
+    assert rendered[:3] == [True] * 3 and not any(rendered[-5:])
+    assert "rendered per notebook" in sanitised.cells[-1].source and "Cell 13." in sanitised.cells[-1].source
+
+
+# Each runs in a child process with a time and memory limit: before the fix each of these
+# took minutes or gigabytes (a 2 MiB cell took 107 s and 593 MB).
+_COSTLY = r'''
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
+sys.path[:0] = [sys.argv[1]]
+import nbformat
+from nbconvert import HTMLExporter
+from nbformat.v4 import new_markdown_cell, new_notebook
+from traitlets.config import Config
+
+def repeat(unit, size):
+    return (unit * (size // len(unit) + 1))[:size]
+
+K = 250 * 1024
+png = "iVBORw0KGgo" + "A" * (200 * 1024)
+shapes = {
+    "long list": repeat("- item with $x_1$\n  - sub item\n", K),
+    "unclosed tags": repeat("<b>x <i>y <div>z ", K),
+    "unterminated attribute": repeat('<p title="', K),
+    "unterminated comment": "text " + repeat("<!-- a ", K),
+    "reference link repeated": "[r]: https://example.org/" + "a" * 20000 + "\n\n" + repeat("[r] ", K),
+    "brackets on one line": repeat("<script></script> [a] ", K),
+    "headings": repeat("# x\n", K),
+    "wide table": "| a | b |\n|---|---|\n" + repeat("| 1 | 2 |\n", K),
+    "attachment repeated": repeat("![a](attachment:a.png) ", K),
+}
+config = Config()
+config.HTMLExporter.preprocessors = ["emlab_judge.sanitize.SanitizeNotebook"]
+exporter = HTMLExporter(config=config)
+for name, source in shapes.items():
+    nb = new_notebook()
+    cell = new_markdown_cell(source)
+    cell["attachments"] = {"a.png": {"image/png": png}}
+    nb.cells = [cell]
+    start = time.perf_counter()
+    page, _ = exporter.from_notebook_node(nb)
+    print(json.dumps([name, time.perf_counter() - start, len(page)]), flush=True)
+'''
+
+
+def test_costly_markdown_is_sanitised_in_bounded_time_and_memory(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "costly.py"
+    script.write_text(_COSTLY)
+    done = subprocess.run([sys.executable, str(script), str(REPO / "autograder")], capture_output=True, text=True,
+                          timeout=300)
+    results = {name: (seconds, size) for name, seconds, size in map(json.loads, done.stdout.splitlines())}
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(results) == 9
+    for name, (seconds, size) in results.items():
+        assert seconds < 20 and size < 24 * 2 ** 20, (name, seconds, size)
