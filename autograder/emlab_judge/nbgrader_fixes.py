@@ -1,20 +1,33 @@
-"""A fix to nbgrader 0.9.6 that the course needs: student ids taken literally once found.
+"""Fixes to nbgrader 0.9.6 that the course needs. :func:`install` puts them in place; it is
+called from ``autograder/nbgrader_config.py``, so they hold for every nbgrader step and for
+the formgrader's server run under the course configuration.
 
-nbgrader finds a step's submissions with ``glob`` on the path pattern built from the
-assignment and student ids, then globs each folder it found a second time to list its
-notebooks. A folder whose name holds glob characters (a student id ``x[ab]``) is found by
-an escaped pattern, but the second glob reads its name as a pattern again and finds
-nothing: the student is silently not graded. :func:`install` makes the second step list the
-folder found, with its name escaped. Called from ``autograder/nbgrader_config.py``, so it
-holds for every nbgrader step run under the course configuration.
+- **Student ids taken literally once found.** nbgrader finds a step's submissions with
+  ``glob`` on the path pattern built from the assignment and student ids, then globs each
+  folder it found a second time to list its notebooks. A folder whose name holds glob
+  characters (a student id ``x[ab]``) is found by an escaped pattern, but the second glob
+  reads its name as a pattern again and finds nothing: the student is silently not graded.
+  The second step lists the folder found, with its name escaped.
+- **The formgrader serves a submission's own files only, inert.** Its
+  ``/formgrader/submissions/<id>/<path>`` handler serves from the course root and decodes
+  ``%2F``, so ``..%2F..%2F..%2Fsolutions%2F...`` reached any file of the course (the raw
+  submissions, the solutions) on the instructor's origin, as ``text/html`` where the name
+  says so. Here a path that leaves the submission's graded folder, or passes through a link,
+  is not found, and every file is sent with ``Content-Security-Policy: sandbox`` (no script
+  runs, no access to the instructor's session) and ``X-Content-Type-Options: nosniff``.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
+import sys
 
-__all__ = ["install"]
+__all__ = ["install", "submission_file_path", "INERT_HEADERS"]
+
+# sent with every file the formgrader serves from a submission's folder
+INERT_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
 
 
 def _init_notebooks(self) -> None:
@@ -37,8 +50,55 @@ def _init_notebooks(self) -> None:
         raise NbGraderException(msg)
 
 
+def submission_file_path(folder: str, path: str) -> str | None:
+    """``folder/path`` when it stays inside ``folder`` (a submission's graded folder) and no
+    part of it below ``folder`` is a link; None otherwise."""
+    folder = os.path.abspath(folder)
+    full = os.path.normpath(os.path.join(folder, path))
+    if full == folder or os.path.commonpath([full, folder]) != folder:
+        return None
+    here = folder
+    for part in os.path.relpath(full, folder).split(os.sep):
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            return None
+    return full
+
+
+def _submission_files_parse_url_path(self, url_path):
+    """nbgrader's ``SubmissionFilesHandler.parse_url_path``, kept to the submission's folder."""
+    from nbgrader.api import MissingEntry
+    from tornado import web
+
+    match = re.match(r"([^/]+)/(.*)", url_path.lstrip("/"))
+    if match is None:
+        raise web.HTTPError(404)
+    submission_id, path = match.groups()
+    try:
+        submission = self.gradebook.find_submission_notebook_by_id(submission_id)
+        assignment_id, student_id = submission.assignment.assignment.name, submission.student.id
+    except MissingEntry:
+        raise web.HTTPError(404, "Invalid submission: {}".format(submission_id)) from None
+    folder = self.coursedir.format_path(self.coursedir.autograded_directory, student_id, assignment_id)
+    full = submission_file_path(folder, path)
+    if full is None:
+        raise web.HTTPError(404)
+    return web.StaticFileHandler.parse_url_path(self, full)
+
+
+def _inert_headers(self, path) -> None:
+    for name, value in INERT_HEADERS.items():
+        self.set_header(name, value)
+
+
 def install() -> None:
-    """Put the fix in place in this process (idempotent)."""
+    """Put the fixes in place in this process (idempotent)."""
     from nbgrader.converters.base import BaseConverter
 
     BaseConverter.init_notebooks = _init_notebooks
+    # The formgrader imports its handlers before it reads this configuration; a grading
+    # process never imports them (nor pays for their import here).
+    handlers = sys.modules.get("nbgrader.server_extensions.formgrader.handlers")
+    if handlers is not None:
+        handlers.SubmissionFilesHandler.parse_url_path = _submission_files_parse_url_path
+        handlers.SubmissionFilesHandler.set_extra_headers = _inert_headers
