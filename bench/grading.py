@@ -39,6 +39,7 @@ class GradingRow:
     submissions: int
     wall_seconds: float
     per_submission: list[float]  # seconds each submission took (empty where not measured)
+    phases: dict[str, list[float]] = None  # phase -> its seconds in each graded submission (harness rows)
 
     @property
     def per_minute(self) -> float:
@@ -128,7 +129,12 @@ def _harness(tmp: Path, batch: dict, sandbox: bool, jobs: int) -> GradingRow:
         os.environ.clear()
         os.environ.update(saved)
     label = f"harness, sandbox {'on' if sandbox else 'off'}, {jobs} jobs"
-    return GradingRow(label, len(batch), run.wall_seconds, sorted(run.timings().values()))
+    phases: dict[str, list[float]] = {}
+    for result in run.results:
+        if result.status == "graded":
+            for name, seconds in result.phases.items():
+                phases.setdefault(name, []).append(seconds)
+    return GradingRow(label, len(batch), run.wall_seconds, sorted(run.timings().values()), phases)
 
 
 def _in_running_kernel(runs: int = 3) -> list[float]:

@@ -116,6 +116,24 @@ def grading_section(root: Path, quick: bool, figure_dir: Path) -> str:
     exec_floor = grading.median(floor)
     sandboxed = rows[1]
     overhead = grading.median(sandboxed.per_submission) - exec_floor
+    phases = sandboxed.phases or {}
+    per_phase = {name: grading.median(values) for name, values in phases.items()}
+
+    def share(name: str) -> str:
+        return f"{per_phase.get(name, float('nan')):.2f} s"
+
+    kernel_work = per_phase.get("execute", float("nan")) - per_phase.get("kernel_start", float("nan"))
+    nbgrader_own = (per_phase.get("nbgrader", float("nan")) - per_phase.get("execute", float("nan"))
+                    - per_phase.get("judge", float("nan")))
+    where = _table(["phase (sandbox on, median of the graded submissions)", "seconds"], [
+        ["staging: copy through no link, preflight, tamper scan", share("stage")],
+        ["kernel start in the sandbox (bubblewrap, control group, interpreter, IPython)", share("kernel_start")],
+        ["the notebook's cells (figures included)", f"{kernel_work:.2f} s"],
+        ["the judge (hidden cases against the reference, in memory)", share("judge")],
+        ["nbgrader's own work in its process (fork, configuration, gradebook, pre- and post-processing)",
+         f"{nbgrader_own:.2f} s"],
+        ["verdicts: reasons and flags written", share("verdicts")],
+    ]) if phases else ""
     return ("## Grading throughput: a batch of lab-03 submissions\n\n"
             f"{n} submissions (the model answer, correct and buggy implementations, a kernel that dies, a malformed "
             "file), each run in a fresh copy of the course. Ratio = submissions per minute over stock nbgrader's "
@@ -126,7 +144,8 @@ def grading_section(root: Path, quick: bool, figure_dir: Path) -> str:
             + f"\n\nExecuting the same notebook (the model answer) in a kernel already running: "
               f"{exec_floor:.3g} s (median of {len(floor)}). The harness's overhead per submission over that, "
               f"sandbox on: {overhead:.3g} s (kernel start, sandbox, nbgrader's pre- and post-processing, the "
-              "judge, gradebook writes).\n")
+              "judge, gradebook writes).\n"
+            + (f"\nWhere a submission's time goes:\n\n{where}\n" if where else ""))
 
 
 SECTIONS = {

@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import os
 import sys
+import time
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -200,10 +201,23 @@ class ResilientExecute(Execute):
         kwargs.setdefault("store_widget_state", False)  # widget state is the student's: not kept
         super().__init__(*args, **kwargs)
 
+    def preprocess(self, nb, resources=None, km=None):
+        """nbconvert's, timed: ``resources["emlab_timing"]`` gets the seconds spent starting
+        kernels (``kernel_start``) and in all (``execute``: kernels, cells, restarts)."""
+        started = time.monotonic()
+        self._kernel_start_seconds = 0.0
+        nb, resources = super().preprocess(nb, resources, km=km)
+        timing = resources.setdefault("emlab_timing", {})
+        timing["kernel_start"] = round(self._kernel_start_seconds, 3)
+        timing["execute"] = round(time.monotonic() - started, 3)
+        return nb, resources
+
     async def async_start_new_kernel_client(self):
         """The client, once the kernel answers; then the sandbox's socket folder is sealed
         (the kernel has bound its sockets and may create nothing more there)."""
+        started = time.monotonic()
         kc = await super().async_start_new_kernel_client()
+        self._kernel_start_seconds = getattr(self, "_kernel_start_seconds", 0.0) + time.monotonic() - started
         seal = getattr(self.km, "seal_socket_dir", None)
         if seal is not None:
             seal()

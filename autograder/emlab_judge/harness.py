@@ -159,6 +159,10 @@ class SubmissionResult:
     cells: dict[str, float] = field(default_factory=dict)  # grade_id -> points earned
     sandboxed: bool = True
     seconds: float = 0.0
+    # where the seconds went: stage (copy and checks), nbgrader (its process, kernel
+    # included), kernel_start and execute (inside it: starting kernels; every cell), judge,
+    # verdicts (scores and reasons written)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -593,6 +597,10 @@ def _apply_verdicts(course: Course, student: str, assignment: str, result: Submi
                 continue
             for v in verdicts:
                 _explain(v, result)
+            timing = found.get("timing")
+            for key, value in (timing.items() if isinstance(timing, dict) else ()):
+                if key in {"kernel_start", "execute", "judge"} and isinstance(value, (int, float)):
+                    result.phases[key] = round(result.phases.get(key, 0.0) + float(value), 3)
             result.reasons.extend(str(line) for line in found.get("incidents", []))
             judged[source_path.name] = found
         gb.db.commit()
@@ -693,7 +701,9 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
     try:
         if STOP.is_set():
             raise Interrupted("the run was interrupted")
+        mark = time.monotonic()
         staged = _stage(course, student, assignment, staging_root, result)
+        result.phases["stage"] = round(time.monotonic() - mark, 3)
         if not staged:
             result.status = "ungradable"
             _record_ungradable(course, student, assignment, result)
@@ -727,6 +737,7 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
         skipped: set[str] = set()
         nbgrader_ok = False
         deadline = started + limits.wall  # one wall-clock limit for every attempt together
+        mark = time.monotonic()
         for attempt in range(1 + MAX_SKIPPED_CELLS):
             for stale in judge_out.iterdir():
                 stale.unlink()
@@ -756,9 +767,12 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                 tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-3:]
                 result.reasons.append("nbgrader could not grade it: " + (" | ".join(tail) or log[-300:]))
             break
+        result.phases["nbgrader"] = round(time.monotonic() - mark, 3)
         if STOP.is_set():
             raise Interrupted("the run was interrupted")
+        mark = time.monotonic()
         _apply_verdicts(course, student, assignment, result, judge_out, staged, nbgrader_ok)
+        result.phases["verdicts"] = round(time.monotonic() - mark, 3)
         if result.status == "graded":
             result.seconds = round(time.monotonic() - started, 2)
             _write_done(course, student, assignment, fingerprint, result)

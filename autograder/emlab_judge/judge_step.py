@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -92,6 +93,7 @@ def judge_in_memory(nb, resources, course_root: str):
     from .execute import incidents
     from .safe_fs import write_atomic
 
+    started = time.monotonic()
     info = resources.get("nbgrader", {})
     assignment, notebook_id = info.get("assignment"), info.get("notebook")
     root = Path(course_root or Path(__file__).resolve().parents[2])
@@ -112,6 +114,9 @@ def judge_in_memory(nb, resources, course_root: str):
         if cell is not None:
             out["records"][v.grade_id] = _settle_outputs(cell, v)
         out["verdicts"].append({**v.__dict__, "functions": [list(f) for f in v.functions], "notebook_score": before})
+    out["timing"] = {**{k: v for k, v in dict(resources.get("emlab_timing") or {}).items()
+                        if isinstance(v, (int, float))},
+                     "judge": round(time.monotonic() - started, 3)}
     folder = os.environ.get("EMLAB_JUDGE_OUT")
     if folder:
         write_atomic(folder, f"{notebook_id}.json", json.dumps(out, default=str))
