@@ -125,6 +125,11 @@ if os.environ.get("EMLAB_HARNESS") != "1":
     else:
         _grade_through_harness()
 
+# `nbgrader export` (and make grades' grades.csv): nbgrader's columns, written with the csv
+# module and with formula-like text made inert (a student id is a folder name a student chose).
+if importlib.util.find_spec("emlab_judge") is not None:
+    c.ExportApp.plugin_class = "emlab_judge.export.SafeCsvExportPlugin"
+
 # Feedback shows the failing check's message, never the hidden-test source.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

@@ -408,8 +408,10 @@ def export_rows(course) -> tuple[dict, str]:
     out = course.scratch / f"export-{time.monotonic_ns()}.csv"
     try:
         run_nbgrader(course, "export", "--to", str(out), timeout=300)
+        from emlab_judge.export import from_inert  # an id like -c00_probe_a is written '-c00_probe_a
+
         with out.open(newline="") as fh:
-            return {r["student_id"]: r for r in csv.DictReader(fh)}, ""
+            return {from_inert(r["student_id"]): r for r in csv.DictReader(fh)}, ""
     except (RuntimeError, subprocess.TimeoutExpired, OSError, KeyError) as exc:
         return {}, str(exc)[-600:]
 

@@ -31,6 +31,7 @@ from .harness import (STOP, Course, SubmissionResult, _store_result, already_gra
                       stop_all, stored_result_path, sync_gradebook)
 from . import nbgrader_process
 from .gradebook import open_gradebook
+from .report import printable
 from .sandbox import sandbox_status
 
 __all__ = ["BatchRun", "grade_folder", "default_jobs", "in_shard"]
@@ -178,7 +179,7 @@ def grade_folder(root: str | Path, *, submitted: str | Path | None = None, jobs:
                         result = SubmissionResult(*futures[future], status="failed",
                                                   reasons=[f"grading error: {type(exc).__name__}: {exc}"])
                     results.append(result)
-                    bar.set_postfix_str(f"{result.student}/{result.assignment}", refresh=False)
+                    bar.set_postfix_str(printable(f"{result.student}/{result.assignment}"), refresh=False)
                     bar.update()
             except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, see __main__): stop now, keep what is written
                 for future in futures:

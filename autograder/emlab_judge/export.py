@@ -19,9 +19,39 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-__all__ = ["FORMATS", "lms_rows", "write_lms_csv"]
+from nbgrader.plugins.export import CsvExportPlugin
+
+__all__ = ["FORMATS", "lms_rows", "write_lms_csv", "inert", "from_inert", "write_csv", "SafeCsvExportPlugin",
+           "GRADES_COLUMNS"]
 
 FORMATS = ("generic", "canvas", "moodle")
+# what a spreadsheet reads as the start of a formula (or of a DDE call) in a text cell
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text) -> str:
+    """A text cell a spreadsheet shows as text: one that would start a formula gets a
+    leading apostrophe (OWASP's advice for CSV injection; spreadsheets hide it), and so does
+    one that already looks escaped, so that :func:`from_inert` gives back exactly ``text``."""
+    text = "" if text is None else str(text)
+    escaped = text.startswith(FORMULA_START) or (text.startswith("'") and inert(text[1:]) != text[1:]) \
+        or (text.startswith("'") and text[1:].startswith("'"))
+    return "'" + text if escaped else text
+
+
+def from_inert(text: str) -> str:
+    """The text :func:`inert` was given (for a program that reads the file back)."""
+    return text[1:] if text.startswith("'") and inert(text[1:]) == text else text
+
+
+def write_csv(path, rows) -> Path:
+    """``rows`` written with the csv module: a field holding a comma, a quote or a line
+    break is quoted, never a new column or row."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
 
 
 def lms_rows(db_url: str, fmt: str = "generic") -> list[list]:
@@ -52,19 +82,50 @@ def lms_rows(db_url: str, fmt: str = "generic") -> list[list]:
                     scores.append("0")
             if fmt == "generic":
                 name = " ".join(n for n in (student.first_name, student.last_name) if n)
-                rows.append([student.id, name, *scores])
+                rows.append([inert(student.id), inert(name), *scores])
             elif fmt == "canvas":
                 name = ", ".join(n for n in (student.last_name, student.first_name) if n) or student.id
-                rows.append([name, "", "", student.id, "", *scores])
+                rows.append([inert(name), "", "", inert(student.id), "", *scores])
             else:
-                rows.append([student.id, student.lms_user_id or "", student.email or "", student.first_name or "",
-                             student.last_name or "", *scores])
+                rows.append([inert(student.id), inert(student.lms_user_id), inert(student.email),
+                             inert(student.first_name), inert(student.last_name), *scores])
     return rows
 
 
 def write_lms_csv(db_url: str, path: Path, fmt: str = "generic") -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        csv.writer(fh).writerows(lms_rows(db_url, fmt))
-    return path
+    return write_csv(path, lms_rows(db_url, fmt))
+
+
+GRADES_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                  "raw_score", "late_submission_penalty", "score", "max_score"]
+
+
+class SafeCsvExportPlugin(CsvExportPlugin):
+    """nbgrader's CSV export (``nbgrader export``, ``make grades``' grades.csv): the same
+    columns and rows, written with the csv module (nbgrader's joins fields with commas, so a
+    student id holding a comma or a line break made new columns or a forged row) and every
+    text field a spreadsheet would read as a formula made :func:`inert`. Configured in
+    ``autograder/nbgrader_config.py`` (``ExportApp.plugin_class``)."""
+
+    def export(self, gradebook) -> None:
+        from nbgrader.api import MissingEntry
+
+        dest = self.to or "grades.csv"
+        students, assignments = {str(s) for s in self.student}, {str(a) for a in self.assignment}
+        self.log.info("Exporting grades to %s", dest)
+        rows = [GRADES_COLUMNS]
+        for assignment in gradebook.assignments:
+            if assignments and assignment.name not in assignments:
+                continue
+            for student in gradebook.students:
+                if students and student.id not in students:
+                    continue
+                try:
+                    submission = gradebook.find_submission(assignment.name, student.id)
+                    timestamp, raw, penalty = submission.timestamp, submission.score, submission.late_submission_penalty
+                except MissingEntry:
+                    timestamp, raw, penalty = "", 0.0, 0.0
+                rows.append([inert(assignment.name), assignment.duedate or "", timestamp or "", inert(student.id),
+                             inert(student.last_name), inert(student.first_name), inert(student.email),
+                             raw, penalty, max(0.0, raw - penalty), assignment.max_score])
+        write_csv(dest, rows)

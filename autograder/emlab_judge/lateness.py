@@ -74,6 +74,7 @@ from .safe_fs import UnsafeFile, entry_kind, read_regular, write_atomic
 
 __all__ = ["TrustedTime", "CollectRecord", "trusted_timestamp", "stage_timestamp", "submission_timing", "change_time", "folder_digest",
            "record_collect", "load_record", "records_file", "RecordingCollect", "copy_inbound", "CopyRules",
+           "unsafe_student_id", "impostor",
            "InboundCopy", "STUDENT_SOURCE", "RECORD_SOURCE", "INBOUND_SOURCE"]
 
 UTC = dt.timezone.utc
@@ -495,8 +496,52 @@ def _copy_file(sfd: int, name: str, st: os.stat_result, dest: Path, rel: str, ru
 
 # ---------------------------------------------------------------- nbgrader's collect, made safe
 
-_UNREADABLE = "emlab_unreadable"  # a key of nbgrader's record of an inbound folder: why its name was not read
+_UNREADABLE = "emlab_unreadable"  # a key of nbgrader's record of an inbound folder: why it is not collected
 NOT_STUDENT_IDS = {"", ".", ".."}
+# no account's name holds these: markup and script quotes, path separators, and (first)
+# what a spreadsheet reads as a formula
+UNSAFE_ID_CHARACTERS = set('<>&"\'`\\/')
+FORMULA_STARTS = tuple("=+-@")
+
+
+def unsafe_student_id(student: str) -> str:
+    """Why ``student`` (the first part of an inbound folder's name, which the student
+    chose) cannot be a student id, or "": nothing an account's name holds (control or
+    invisible formatting characters, markup, quotes, slashes), no leading formula character
+    or dot, no surrounding white space."""
+    import unicodedata
+
+    if student in NOT_STUDENT_IDS:
+        return "not a student id"
+    if student != student.strip():
+        return "the id begins or ends with white space"
+    if student.startswith(FORMULA_STARTS + (".",)):
+        return f"the id begins with {student[0]!r}"
+    bad = sorted({c for c in student if c in UNSAFE_ID_CHARACTERS or unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"}})
+    if bad:
+        return "the id holds " + ", ".join(repr(c) if c.isprintable() else f"U+{ord(c):04X}" for c in bad)
+    return ""
+
+
+def impostor(path, student: str) -> str:
+    """Why the inbound folder ``path`` was not made by ``student``, or "": when ``student``
+    is an account of this machine, the folder must be owned by it (or by root, or by the
+    collecting user: an instructor's own test). nbgrader only warns; a student who made a
+    folder in another's name with a later time would replace that student's work."""
+    import pwd
+
+    try:
+        claimed = pwd.getpwnam(student).pw_uid
+        owner = os.lstat(path).st_uid
+    except (KeyError, OSError, ValueError):
+        return ""  # no such account here (or nothing to compare): nbgrader's own warning stands
+    if owner in {claimed, 0, os.geteuid()}:
+        return ""
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = f"uid {owner}"
+    return f"the folder claims to be {student}'s but was made by {name}"
 
 
 class RecordingCollect(ExchangeCollect):
@@ -509,18 +554,24 @@ class RecordingCollect(ExchangeCollect):
     ``c.ExchangeFactory.collect = "emlab_judge.lateness.RecordingCollect"``."""
 
     def _path_to_record(self, path):
-        """nbgrader's record of an inbound folder; for a name whose time cannot be read (a
-        name the student chose), a record saying why, which is never collected."""
+        """nbgrader's record of an inbound folder, with why it is never collected where it
+        must not be: a name whose time cannot be read, an id no account could have
+        (:func:`unsafe_student_id`), a folder another student's account made
+        (:func:`impostor`). The student chose the name of the folder, and so the id."""
         try:
-            return super()._path_to_record(path)
+            record = super()._path_to_record(path)
         except Exception as exc:  # noqa: BLE001  (dateutil's errors on a name a student chose)
             filename = os.path.split(path)[1]
             return {"username": filename.rsplit("+", 3)[0], "filename": filename, "timestamp": dt.datetime.min,
                     _UNREADABLE: f"no time can be read from its name ({type(exc).__name__})"}
+        why = unsafe_student_id(record["username"]) or impostor(path, record["username"])
+        if why:
+            record[_UNREADABLE] = why
+        return record
 
     def _sort_by_timestamp(self, records):
-        """nbgrader's order (latest first) over the student's inbound folders whose names
-        hold a time; the others only when there is none."""
+        """nbgrader's order (latest first) over the student's inbound folders that can be
+        collected; the others only when there is none (then skipped, with why)."""
         readable = [record for record in records if _UNREADABLE not in record]
         return super()._sort_by_timestamp(readable or records)
 
@@ -538,9 +589,9 @@ class RecordingCollect(ExchangeCollect):
 
     def _collect_one(self, record) -> None:
         student, filename = record["username"], record["filename"]
-        why = record.get(_UNREADABLE) or ("not a student id" if student in NOT_STUDENT_IDS else "")
+        why = record.get(_UNREADABLE) or unsafe_student_id(student)
         if why:
-            self.log.error("Not collected: the inbound folder %r (%s)", filename, why)
+            self.log.error("Not collected: the inbound folder %s (%s)", ascii(filename), why)
             return
         try:
             super().copy_files()

@@ -15,6 +15,12 @@ the formgrader's server run under the course configuration.
   says so. Here a path that leaves the submission's graded folder, or passes through a link,
   is not found, and every file is sent with ``Content-Security-Policy: sandbox`` (no script
   runs, no access to the instructor's session) and ``X-Content-Type-Options: nosniff``.
+- **The formgrader's pages escape what they show.** Its Jinja environment has no
+  autoescape, and its pages print ids (a student id is the name of a folder a student
+  chose: ``<img src=x onerror=...>`` is a valid one) into HTML and into JavaScript strings;
+  its API sends JSON as ``text/html``. Here every page is rendered with autoescape (an id
+  shows as text, and cannot close a script's string), and the API's answers are sent as
+  ``application/json`` with ``nosniff``.
 """
 
 from __future__ import annotations
@@ -91,6 +97,33 @@ def _inert_headers(self, path) -> None:
         self.set_header(name, value)
 
 
+def _render_escaped(self, name, **ns):
+    """nbgrader's ``BaseHandler.render``, with the environment's autoescape on (templates
+    compiled before are compiled again)."""
+    env = self.settings["nbgrader_jinja2_env"]
+    if env.autoescape is not True:
+        env.autoescape = True
+        if env.cache is not None:
+            env.cache.clear()
+    return env.get_template(name).render(**ns)
+
+
+def _json_headers(self) -> None:
+    """The API's default headers: the server's own, then JSON as JSON, never sniffed."""
+    _json_headers.server_defaults(self)
+    self.set_header("Content-Type", "application/json; charset=UTF-8")
+    self.set_header("X-Content-Type-Options", "nosniff")
+
+
+def _patch_formgrader(handlers, base) -> None:
+    handlers.SubmissionFilesHandler.parse_url_path = _submission_files_parse_url_path
+    handlers.SubmissionFilesHandler.set_extra_headers = _inert_headers
+    base.BaseHandler.render = _render_escaped
+    if base.BaseApiHandler.set_default_headers is not _json_headers:
+        _json_headers.server_defaults = base.BaseApiHandler.set_default_headers
+        base.BaseApiHandler.set_default_headers = _json_headers
+
+
 def install() -> None:
     """Put the fixes in place in this process (idempotent)."""
     from nbgrader.converters.base import BaseConverter
@@ -99,6 +132,6 @@ def install() -> None:
     # The formgrader imports its handlers before it reads this configuration; a grading
     # process never imports them (nor pays for their import here).
     handlers = sys.modules.get("nbgrader.server_extensions.formgrader.handlers")
-    if handlers is not None:
-        handlers.SubmissionFilesHandler.parse_url_path = _submission_files_parse_url_path
-        handlers.SubmissionFilesHandler.set_extra_headers = _inert_headers
+    base = sys.modules.get("nbgrader.server_extensions.formgrader.base")
+    if handlers is not None and base is not None:
+        _patch_formgrader(handlers, base)

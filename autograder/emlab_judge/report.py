@@ -19,7 +19,7 @@ from .harness import SubmissionResult
 from .safe_fs import write_atomic
 from .sandbox import sandbox_status
 
-__all__ = ["write_report", "md_text", "html_text"]
+__all__ = ["write_report", "md_text", "html_text", "printable"]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")  # code, emphasis, links and images, cells
@@ -34,6 +34,13 @@ def md_text(value) -> str:
     text = re.sub(r"[\x00-\x08\x0e-\x1f\x7f]", "", str(value))
     lines = [html.escape(_MD_SPECIAL.sub(r"\\\1", line), quote=False) for line in _NEWLINES.split(text)]
     return "<br>".join(lines)
+
+
+def printable(value) -> str:
+    """``value`` safe to print on a terminal: every character that is not printable (an
+    escape sequence that would move the cursor or rewrite a line, a line break, a
+    right-to-left override) shown as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
 
 
 def html_text(value) -> str:
