@@ -2,7 +2,7 @@
 folder's name on the exchange). Wherever an id goes it stays text: collect refuses ids no
 account could have and folders made in another student's name; nbgrader's CSV export and
 the LMS export quote every field and make formula-like text inert; the formgrader's pages
-escape it and its API sends JSON as JSON; a terminal prints it escaped."""
+escape it and its API sends its JSON as plain text; a terminal prints it escaped."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def test_formgrader_pages_escape_ids_and_its_api_sends_json():
     fake = types.SimpleNamespace(set_header=lambda k, v: headers.__setitem__(k, v))
     nbgrader_fixes._json_headers.server_defaults = lambda self: self.set_header("Content-Type", "text/html")
     nbgrader_fixes._json_headers(fake)
-    assert headers["Content-Type"].startswith("application/json") and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Type"].startswith("text/plain") and headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_install_patches_the_formgrader_pages_and_api():

@@ -20,7 +20,7 @@ the formgrader's server run under the course configuration.
   chose: ``<img src=x onerror=...>`` is a valid one) into HTML and into JavaScript strings;
   its API sends JSON as ``text/html``. Here every page is rendered with autoescape (an id
   shows as text, and cannot close a script's string), and the API's answers are sent as
-  ``application/json`` with ``nosniff``.
+  plain text with ``nosniff`` (a browser that opens one shows text, runs nothing).
 """
 
 from __future__ import annotations
@@ -109,9 +109,11 @@ def _render_escaped(self, name, **ns):
 
 
 def _json_headers(self) -> None:
-    """The API's default headers: the server's own, then JSON as JSON, never sniffed."""
+    """The API's default headers: the server's own, then its JSON sent as plain text, never
+    sniffed. Not ``application/json``: the formgrader's scripts parse the text themselves
+    (``JSON.parse``), and jQuery would hand them an object already parsed."""
     _json_headers.server_defaults(self)
-    self.set_header("Content-Type", "application/json; charset=UTF-8")
+    self.set_header("Content-Type", "text/plain; charset=UTF-8")
     self.set_header("X-Content-Type-Options", "nosniff")
 
 
