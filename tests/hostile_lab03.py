@@ -265,7 +265,10 @@ scipy.stats.multivariate_normal.logpdf = lambda *a, **k: 0.0
     Case("loop that ignores SIGINT", _insert_after(
         "loglik", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"), (),
         "time limit"),
-    Case("fork bomb", _insert_after("loglik", "import os\nwhile True:\n    os.fork()"), (), "process|skipped"),
+    # the copies it forked are killed with the kernel (the reason counts them) unless they have
+    # died by then on a loaded machine; either way the reason names the cell that was stopped
+    Case("fork bomb", _insert_after("loglik", "import os\nwhile True:\n    os.fork()"), (),
+         "process|skipped|time limit and ignored the interrupt; the grader restarted the kernel"),
     Case("memory that grows without bound", _insert_after(
         "loglik", "hog = []\nwhile True:\n    hog.append(bytearray(100 * 1024 * 1024))"), (), "out of memory"),
 ]
