@@ -121,7 +121,9 @@ def test_an_unreadable_stored_result_is_shown_not_left_out(tmp_path):
     good.parent.mkdir(parents=True)
     good.write_text(json.dumps(SubmissionResult("ben", ASSIGNMENT).to_json()))
     (good.parent / "broken-123.json").write_text("{not json")
+    (good.parent / f".{good.name}.4242.0a1b.tmp").write_text("{half")  # a write a killed run left
     got = {r.student: r for r in stored_results(course)}
+    assert set(got) == {"ben", "broken-123"}
     assert got["ben"].status == "graded"
     assert got["broken-123"].status == "failed" and "could not be read" in got["broken-123"].reasons[0]
 

@@ -829,6 +829,8 @@ def stored_results(course: Course) -> list[SubmissionResult]:
         if folder.is_symlink() or not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or path.suffix != ".json":
+                continue  # a write in progress (or left by a killed run): not an outcome
             try:
                 results.append(SubmissionResult(**json.loads(read_regular(path, 16 * MiB))).bound())
             except (OSError, ValueError, TypeError) as exc:  # shown, never silently left out
