@@ -1,7 +1,7 @@
 """Grading throughput: a batch of 40 lab-03 submissions (correct, buggy and broken), graded
 in one run by nbgrader's own ``autograde`` (one process, one submission after another) and by
 the harness (``make autograde``: a process and a sandbox per submission, verdicts judged
-outside the kernel, ``jobs`` at a time), with the sandbox on and off.
+outside the kernel, ``jobs`` at a time), with the sandbox on (warm and cold kernels) and off.
 
 Also the harness's per-submission overhead over executing the same notebook in a kernel
 that is already running (the floor: what any grader must spend on the student's code).
@@ -115,7 +115,9 @@ def _stock(tmp: Path, batch: dict) -> GradingRow:
     return GradingRow("nbgrader autograde (stock batch, one process)", len(batch), seconds, [])
 
 
-def _harness(tmp: Path, batch: dict, sandbox: bool, jobs: int) -> GradingRow:
+def _harness(tmp: Path, batch: dict, sandbox: bool, jobs: int, warm: bool = True) -> GradingRow:
+    """``make autograde``'s grading; ``warm``: kernels forked from the fork server where they
+    can be (sandboxed, as root), else every kernel started cold (EMLAB_WARM_KERNELS=off)."""
     import os
 
     from emlab_judge.batch import grade_folder
@@ -123,12 +125,13 @@ def _harness(tmp: Path, batch: dict, sandbox: bool, jobs: int) -> GradingRow:
     course = _course_with_batch(tmp, batch)
     saved = dict(os.environ)
     os.environ.update(course.env)  # the copy's gradebook, exchange and Jupyter folders
+    os.environ["EMLAB_WARM_KERNELS"] = "on" if warm else "off"
     try:
         run = grade_folder(course.root, jobs=jobs, sandbox=sandbox, force=True, progress=False, report=False)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    label = f"harness, sandbox {'on' if sandbox else 'off'}, {jobs} jobs"
+    label = f"harness, sandbox {'on' if sandbox else 'off'}, {'warm' if warm else 'cold'} kernels, {jobs} jobs"
     phases: dict[str, list[float]] = {}
     for result in run.results:
         if result.status == "graded":
@@ -156,12 +159,13 @@ def _in_running_kernel(runs: int = 3) -> list[float]:
 
 
 def grading_throughput(tmp: Path, n: int = 40, jobs: int = 2) -> tuple[list[GradingRow], list[float]]:
-    """The rows (stock; the harness with ``jobs`` slots, sandbox on and off) and the
-    in-kernel floor."""
+    """The rows (stock; the harness with ``jobs`` slots: sandbox on with warm kernels, sandbox
+    on with cold kernels, sandbox off) and the in-kernel floor."""
     batch = batch_sources(n)
     rows = [_stock(tmp / "stock", batch),
             _harness(tmp / "sandbox-on", batch, True, jobs),
-            _harness(tmp / "sandbox-off", batch, False, jobs)]
+            _harness(tmp / "sandbox-on-cold", batch, True, jobs, warm=False),
+            _harness(tmp / "sandbox-off", batch, False, jobs, warm=False)]
     return rows, _in_running_kernel()
 
 

@@ -93,7 +93,8 @@ def optimisers_section(root: Path, quick: bool, figure_dir: Path) -> str:
 
 
 def grading_section(root: Path, quick: bool, figure_dir: Path) -> str:
-    """Grading throughput: stock nbgrader against the harness, sandbox on and off."""
+    """Grading throughput: stock nbgrader against the harness (sandbox on with warm and with
+    cold kernels, sandbox off)."""
     import os
     import tempfile
 
@@ -125,9 +126,10 @@ def grading_section(root: Path, quick: bool, figure_dir: Path) -> str:
     kernel_work = per_phase.get("execute", float("nan")) - per_phase.get("kernel_start", float("nan"))
     nbgrader_own = (per_phase.get("nbgrader", float("nan")) - per_phase.get("execute", float("nan"))
                     - per_phase.get("judge", float("nan")))
-    where = _table(["phase (sandbox on, median of the graded submissions)", "seconds"], [
+    where = _table(["phase (sandbox on, warm kernels, median of the graded submissions)", "seconds"], [
         ["staging: copy through no link, preflight, tamper scan", share("stage")],
-        ["kernel start in the sandbox (bubblewrap, control group, interpreter, IPython)", share("kernel_start")],
+        ["kernel start in the sandbox (control group, bubblewrap, the kernel forked into it, IPython)",
+         share("kernel_start")],
         ["the notebook's cells (figures included)", f"{kernel_work:.2f} s"],
         ["the judge (hidden cases against the reference, in memory)", share("judge")],
         ["nbgrader's own work in its process (fork, configuration, gradebook, pre- and post-processing)",
@@ -138,7 +140,10 @@ def grading_section(root: Path, quick: bool, figure_dir: Path) -> str:
             f"{n} submissions (the model answer, correct and buggy implementations, a kernel that dies, a malformed "
             "file), each run in a fresh copy of the course. Ratio = submissions per minute over stock nbgrader's "
             f"(target with the sandbox on: at least 1.8 on 2 cores). The harness runs `make autograde`'s default "
-            f"of {jobs} slots (one per core).\n\n"
+            f"of {jobs} slots (one per core). Warm kernels are forked into each submission's sandbox from a "
+            "server that imported the scientific stack once (`emlab_judge/kernel_forkserver.py`); cold ones "
+            "start a fresh interpreter, as stock nbgrader does. Without the sandbox kernels always start "
+            "cold (a warm kernel is only ever forked into a sandbox).\n\n"
             + _table(["grader", "submissions", "wall time", "per minute", "ratio to stock",
                       "seconds per submission (median, min-max)"], body)
             + f"\n\nExecuting the same notebook (the model answer) in a kernel already running: "

@@ -381,6 +381,11 @@ def _table(spec: BankSpec, points: dict, rows, scores) -> str:
                       [fmt.format(*r) for r in lines])
 
 
+# in a buggy bank module's docstring: its functions are right on every ordinary hidden case
+# and wrong only on the far point, so each keeps more than 0 and less than its full points
+ORDINARY_RIGHT = "Right on every ordinary case."
+
+
 def grade_bank(spec: BankSpec, tmp_path, repo: Path = REPO):
     """Grade the bank and the model answer in one batch.
 
@@ -434,6 +439,9 @@ def grade_bank(spec: BankSpec, tmp_path, repo: Path = REPO):
         else:
             if ref_total is None or not got["total"] < ref_total:
                 mine.append(f"total {got['total']:g} not below {spec.reference}'s {ref_total}")
+            if ORDINARY_RIGHT in sources[student]:  # wrong only on the far point: partial credit
+                mine += [f"{gid}: {got[gid]:g} of {points[gid]:g}, not partial credit for a function right on every "
+                         "ordinary case" for f, gid in spec.tests.items() if f in targets and not 0 < got[gid] < points[gid]]
             for f, gid in spec.tests.items():
                 if f in targets and not got[gid] < points[gid]:
                     mine.append(f"keeps {got[gid]:g} of {points[gid]:g} on {gid}: its bug was not caught")

@@ -574,7 +574,9 @@ while time.time() < _until:
         if any("/" + _o + "/" in _seen or "=" + _o in _seen for _o in _others):
             _foreign.add(_seen[:200])
         _argv0 = os.path.basename(_cmd.split(" ")[0]) if _cmd else ""
-        if _pid not in _own and _argv0 != "bwrap":  # bubblewrap: the sandbox's own init
+        # bubblewrap: the sandbox's own init; under a warm kernel, the process that holds
+        # the sandbox open for it (a child of that init)
+        if _pid not in _own and _argv0 != "bwrap" and not (_ppid == 1 and _cmd == "sleep infinity"):
             _not_own.add(_cmd[:160] or "pid %d" % _pid)
     time.sleep(0.5)
 print("PROBE6 " + json.dumps({"start": _started, "end": time.time(), "pids": len(_pids),

@@ -108,3 +108,16 @@ def test_student_noise_never_reaches_stderr():
 def test_not_a_function():
     with pytest.raises(HiddenCheckFailed, match="not a function"):
         check(LAB, "e_step", None)
+
+
+def loglik_fails_inside_numpy(X, mu, Sigma, pi):
+    weights = np.log(pi)
+    return float(np.dot(X, weights))  # not a number: NumPy raises, from the student's line
+
+
+def test_an_exception_names_the_case_and_the_students_own_line():
+    with pytest.raises(HiddenCheckFailed) as caught:
+        check(LAB, "loglik", loglik_fails_inside_numpy)
+    message = str(caught.value)
+    assert "raised " in message and "Error: " in message and "on hidden case '" in message
+    assert "your line" in message and "np.dot(X, weights)" in message

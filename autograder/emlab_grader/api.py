@@ -31,6 +31,7 @@ import contextlib
 import copy
 import io
 import os
+import sys
 import traceback
 import warnings
 
@@ -53,9 +54,29 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def _library_roots() -> tuple[str, ...]:
+    """Folders whose code is not the student's: the Python installation and environment,
+    this package and the helper package ``emlab``."""
+    import emlab
+
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.abspath(__file__)),
+             os.path.dirname(os.path.abspath(emlab.__file__))}
+    return tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+
+
 def _describe_exception(exc: BaseException) -> str:
+    """"ValueError: shapes do not align (your line 7: `return X @ mu`)": the exception and the
+    last line of the student's own code it passed through (a notebook cell or a module of
+    theirs), not a line inside NumPy."""
     frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (line {frames[-1].lineno})" if frames else ""
+    libraries = _library_roots()
+    mine = [f for f in frames if not os.path.realpath(f.filename).startswith(libraries)]
+    where = ""
+    if mine:
+        line = " ".join((mine[-1].line or "").split())
+        where = f" (your line {mine[-1].lineno}" + (f": `{line[:120]}`" if line else "") + ")"
+    elif frames:
+        where = f" (line {frames[-1].lineno})"
     return f"{type(exc).__name__}: {exc}{where}"
 
 

@@ -25,10 +25,13 @@ class Case:
 
     label : what the inputs exercise, in words a student understands
     kwargs : the arguments, by parameter name
+    weight : the case's share of its function's points, relative to the other cases
+        (partial credit: a function right on some cases keeps their share)
     """
 
     label: str
     kwargs: dict = field(repr=False)
+    weight: float = 1.0
 
 
 def case_rng(assignment: str, function: str, index: int) -> np.random.Generator:

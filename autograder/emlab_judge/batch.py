@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from .harness import (STOP, Course, SubmissionResult, _store_result, already_graded, discover, grade_submission,
                       stop_all, stored_result_path, sync_gradebook)
-from . import nbgrader_process
+from . import kernel_forkserver, nbgrader_process
 from .gradebook import open_gradebook
 from .report import printable
 from .sandbox import sandbox_status
@@ -193,6 +193,7 @@ def grade_folder(root: str | Path, *, submitted: str | Path | None = None, jobs:
                 raise
     finally:
         nbgrader_process.stop()  # the fork server of this batch's nbgrader processes
+        kernel_forkserver.stop()  # and of its warm kernels
         blas.restore_original_limits()
     run.graded, run.kept = len(results), len(kept)
     run.results = sorted(results + list(kept.values()), key=lambda r: (r.assignment, r.student))

@@ -47,8 +47,9 @@ from .gradebook import child_url, open_gradebook, writer_lock
 from .lateness import stage_timestamp
 from .preflight import preflight
 from .safe_fs import MiB, UnsafeFile, copy_submission, entry_kind, read_regular, write_atomic
-from .sandbox import (Limits, SandboxSpec, kernel_argv, kernel_env, kill_uid, matplotlib_fontlist, sandbox_status,
-                      uid_processes, write_kernelspec)
+from . import kernel_forkserver
+from .sandbox import (HOLDER_COMMAND, Limits, SandboxSpec, kernel_argv, kernel_env, kill_uid, matplotlib_fontlist, sandbox_env,
+                      sandbox_status, uid_processes, write_kernelspec)
 from .tamper import scan
 
 __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_gradebook", "already_graded",
@@ -465,19 +466,21 @@ MAX_SIGNS = 5  # tampering signs listed per notebook
 def _clear_uid(uid: int, kernel_marker: str) -> int:
     """Kill every process of the sandbox's uid; return how many the submission left running.
 
-    The kernel itself (its command line holds ``kernel_marker``, its runtime folder) may
-    still be finishing its shutdown when nbgrader exits: cutting that short loses nothing,
-    and it is not counted. Copies of it made by ``os.fork`` share its command line: all but
-    one of those are counted."""
+    The kernel itself (its command line holds ``kernel_marker``, its runtime folder; a warm
+    kernel's is the fork server's) may still be finishing its shutdown when nbgrader exits:
+    cutting that short loses nothing, and it is not counted, nor is the process holding a
+    warm kernel's sandbox open. Copies of the kernel made by ``os.fork`` share its command
+    line: all but one of those are counted."""
     kernels = others = 0
     for pid in uid_processes(uid):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # gone already
-        if "emlab_grader.kernel" in cmdline and kernel_marker in cmdline:
+        cmdline = cmdline.strip()
+        if ("emlab_grader.kernel" in cmdline and kernel_marker in cmdline) or kernel_forkserver.is_server(cmdline):
             kernels += 1
-        else:
+        elif cmdline != HOLDER_COMMAND:
             others += 1
     kill_uid(uid)
     return others + max(0, kernels - 1)
@@ -630,15 +633,25 @@ def _explain(v: dict, result: SubmissionResult) -> None:
             if tampering:
                 result.flags.append(f"tampering suspected in {gid}: {what}")
             result.reasons.append(f"{gid}: notebook gave {notebook_score:g}, judge gave {score:g} ({what})")
-        else:
+        elif passed:
             result.reasons.append(f"{gid}: notebook gave {notebook_score:g}, judge found the function correct "
                                   f"and gave {score:g}")
+        else:
+            result.reasons.append(f"{gid}: partial credit, {score:g} of {float(v.get('points') or 0.0):g} "
+                                  f"({_cases_right(v)}): {messages[0] if messages else 'some hidden cases failed'}")
     elif tampering:
         result.flags.append(f"tampering suspected in {gid}: {'; '.join(tampering)}")
     if messages:
         result.messages[gid] = messages
         if not passed and notebook_score == score:
             result.reasons.append(f"{gid}: {messages[0]}")
+
+
+def _cases_right(v: dict) -> str:
+    """"e_step 5 of 6 hidden cases right" from a verdict's per-function counts."""
+    cases = v.get("cases") if isinstance(v.get("cases"), dict) else {}
+    return "; ".join(f"{name} {counts[0]} of {counts[1]} hidden cases right" for name, counts in cases.items()
+                     if isinstance(counts, (list, tuple)) and len(counts) == 2) or "some hidden cases right"
 
 
 def _fail_closed(gb, course: Course, assignment: str, notebook_id: str, student: str, result: SubmissionResult,
@@ -718,7 +731,11 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
                            socket_dir=sockets, scratch=work / "kernel", uid=uid,
                            secrets=(course.staging, course.submitted, course.autograded, *hide), fontlist=fontlist,
                            cgroup=group)
-        argv = kernel_argv(spec, limits, sandboxed=sandboxed)
+        # warm kernels (forked into this same sandbox from a server that imported the
+        # scientific stack once) where they can run; otherwise the kernel starts cold
+        warm = kernel_forkserver.shared(sandbox_env(spec), fontlist) \
+            if sandboxed and uid is not None else None
+        argv = kernel_argv(spec, limits, sandboxed=sandboxed, warm=warm)
         if fontlist is not None and not sandboxed:  # the kernel keeps the grader's MPLCONFIGDIR
             (work / "mpl").mkdir()
             shutil.copy2(fontlist, work / "mpl" / fontlist.name)

@@ -36,24 +36,42 @@ def _score_before(cell) -> float:
     return float(score or 0.0)
 
 
+def _summary(verdict: CellVerdict) -> str:
+    """What the student reads under a test cell that earned part of its points: the score,
+    each function's cases right, every failing case's reason."""
+    counts = "; ".join(f"{function}: {right} of {total} hidden cases right"
+                       for function, (right, total) in verdict.cases.items())
+    lines = [f"Partial credit: {verdict.score:g} of {verdict.points:g} points ({counts})."]
+    lines += [f"  - {message}" for message in verdict.messages]
+    return "\n".join(lines) + "\n"
+
+
 def _settle_outputs(cell, verdict: CellVerdict) -> list:
     """Make the cell's outputs say the judge's verdict, so that nbgrader's SaveAutoGrades
-    (which reads outputs: an error means 0) records the judge's score and nothing else.
-    Returns the records taken out of the cell."""
+    (which reads outputs: an error or stderr means 0, a number returned means that many
+    points, anything else full points) records the judge's score and nothing else.
+
+    Passed: the records, errors and stderr taken out. Partly right: those and every error
+    taken out, a summary naming each failing case printed, the score returned last. Failed:
+    an error first (the judge's first reason). Returns the records taken out of the cell."""
     records = [o["data"][MIME] for o in cell.get("outputs", []) if MIME in o.get("data", {})]
     kept = []
     for o in cell.get("outputs", []):
         if MIME in o.get("data", {}) or o.get("output_type") == "execute_result":
             continue  # a record, or a returned value nbgrader would read as partial credit
         if o.get("output_type") == "error":
-            if verdict.passed:
+            if verdict.passed or verdict.partial:
                 continue
             # a traceback quotes the hidden test's source: keep the message only
             o["traceback"] = [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"]
-        if o.get("output_type") == "stream" and o.get("name") == "stderr" and verdict.passed:
+        if o.get("output_type") == "stream" and o.get("name") == "stderr" and (verdict.passed or verdict.partial):
             continue
         kept.append(o)
-    if not verdict.passed:
+    if verdict.partial:
+        kept.append(nbformat.v4.new_output("stream", name="stdout", text=_summary(verdict)))
+        kept.append(nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(verdict.score))},
+                                           execution_count=cell.get("execution_count")))
+    elif not verdict.passed:
         shown = " ".join(str(o.get("evalue", "")) for o in kept if o.get("output_type") == "error")
         failures = [nbformat.v4.new_output("error", ename="HiddenCheckFailed", evalue=m,
                                            traceback=[f"HiddenCheckFailed: {m}"])

@@ -23,7 +23,10 @@ Under bubblewrap the kernel sees an allow-list of folders and nothing else:
   wall clock is enforced by the harness;
 - interrupts by message (``interrupt_mode: message``): a signal sent to bubblewrap would
   not reach the kernel inside, a message does, so a runaway cell is interrupted at its
-  time limit like anywhere else.
+  time limit like anywhere else;
+- as root, a warm kernel (:mod:`.kernel_forkserver`): the same sandbox, built by the same
+  bubblewrap command, holding a process that waits, with the kernel forked into it from a
+  server that imported the scientific stack once; started cold whenever that fails.
 
 Where bubblewrap cannot run, :func:`sandbox_status` says why, and the kernel runs with the
 resource limits only, in a throw-away folder of the grader's; the grading report then says
@@ -52,7 +55,7 @@ from jupyter_client.manager import AsyncKernelManager
 from .cgroup import SlotGroup
 
 __all__ = ["Limits", "SandboxSpec", "sandbox_status", "kernel_argv", "kernel_env", "write_kernelspec",
-           "SandboxKernelManager", "KERNEL_NAME", "kill_uid", "uid_processes",
+           "SandboxKernelManager", "KERNEL_NAME", "sandbox_env", "HOLDER_COMMAND", "kill_uid", "uid_processes",
            "matplotlib_fontlist", "SANDBOX_FILES", "SANDBOX_WORKDIR"]
 
 KERNEL_NAME = "emlab-sandbox"
@@ -174,12 +177,24 @@ def _launcher() -> list[str]:
             "-f", "{connection_file}", "--HistoryManager.hist_file=:memory:", FIGURE_KWARGS]
 
 
-def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[str]:
-    """The kernelspec argv for one submission's kernel ({connection_file} left in)."""
-    course = spec.course_root.resolve()
+# what holds a warm kernel's sandbox open: says it is ready, then waits
+HOLDER = ("/bin/sh", "-c", "echo ready && exec sleep infinity")
+HOLDER_COMMAND = "sleep infinity"  # its command line once running
+
+
+def _rlimits(limits: Limits) -> dict[str, int]:
+    """The per-process resource limits of a kernel (``prlimit``'s and setrlimit's names)."""
+    return {"as": limits.memory, "cpu": limits.cpu, "nproc": limits.nproc, "fsize": limits.fsize, "core": 0}
+
+
+def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool, warm=None) -> list[str]:
+    """The kernelspec argv for one submission's kernel ({connection_file} left in).
+
+    warm: a running :class:`emlab_judge.kernel_forkserver.ForkServer` (sandboxed, as root):
+    the kernel is then forked from it into the same sandbox, or started cold if that fails."""
     python = _launcher()
-    limit = ["prlimit", f"--as={limits.memory}", f"--cpu={limits.cpu}", f"--nproc={limits.nproc}",
-             f"--fsize={limits.fsize}", "--core=0", "--"] if shutil.which("prlimit") else []
+    limit = ["prlimit", *(f"--{name}={value}" for name, value in _rlimits(limits).items()), "--"] \
+        if shutil.which("prlimit") else []
     drop = []
     # the uid of its own only inside bubblewrap: outside it the kernel could not reach a
     # course folder that only the grader may read
@@ -189,7 +204,54 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
     join = spec.cgroup.wrap if spec.cgroup is not None else (lambda argv: argv)
     if not sandboxed:
         return join(limit + drop + python)
+    bwrap = _bwrap_args(spec, limits)
+    cold = join(bwrap + limit + drop + python)
+    if warm is None or not drop:
+        return cold
+    from . import kernel_forkserver
 
+    # the same sandbox, holding only a process that waits; the kernel is forked into it
+    # (under the kernel's own limits and uid: nothing in the sandbox has more than the kernel)
+    holder = join(bwrap[:1] + ["--info-fd", "@INFO_FD@"] + bwrap[1:] + limit + drop + list(HOLDER))
+    module_at = python.index("-m") + 1
+    request = {"module": python[module_at], "argv": python[module_at + 1:], "env": sandbox_env(spec),
+               "cwd": "/tmp", "uid": spec.uid, "rlimits": _rlimits(limits),
+               "cgroups": [str(folder / "cgroup.procs") for folder in spec.cgroup.folders] if spec.cgroup else []}
+    return kernel_forkserver.launcher_argv(warm, holder, cold, request)
+
+
+def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel (bubblewrap clears the grader's)."""
+    env = {
+        "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": SANDBOX_WORKDIR,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "agg",
+        "MPLCONFIGDIR": "/tmp",
+        "IPYTHONDIR": "/tmp/ipython",
+        "XDG_CACHE_HOME": "/tmp/cache",  # fontconfig's and others' caches
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
+        "PYTHONPATH": str(spec.course_root.resolve() / "autograder"),
+        "PYTHONNOUSERSITE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "EMLAB_SANDBOXED": "1",
+        "EMLAB_RECORD": "1",
+        "EMLAB_SUBMISSION_FILES": SANDBOX_FILES,
+        "EMLAB_WORKDIR": SANDBOX_WORKDIR,
+        "EMLAB_KERNEL_START_DIR": "/",
+    }
+    for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if keep in os.environ:
+            env[keep] = os.environ[keep]
+    return env
+
+
+def _bwrap_args(spec: SandboxSpec, limits: Limits) -> list[str]:
+    """bubblewrap's command line up to the command it runs: the allow-list, the
+    environment and the namespaces of one submission's sandbox."""
+    course = spec.course_root.resolve()
     # An allow-list: the sandbox's root is empty but for the system folders (read-only),
     # the Python installation, the course's student-safe parts and the submission's copy.
     args = ["bwrap", "--dev", "/dev", "--proc", "/proc",
@@ -238,35 +300,13 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool) -> list[s
         secret = Path(secret).resolve()
         if secret.exists() and any(secret.is_relative_to(b) and secret != b for b in binds):
             args += ["--perms", "0755", "--tmpfs", str(secret)]
-    env = {
-        "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": SANDBOX_WORKDIR,
-        "TMPDIR": "/tmp",
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "agg",
-        "MPLCONFIGDIR": "/tmp",
-        "IPYTHONDIR": "/tmp/ipython",
-        "XDG_CACHE_HOME": "/tmp/cache",  # fontconfig's and others' caches
-        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
-        "PYTHONPATH": str(course / "autograder"),
-        "PYTHONNOUSERSITE": "1",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "EMLAB_SANDBOXED": "1",
-        "EMLAB_RECORD": "1",
-        "EMLAB_SUBMISSION_FILES": SANDBOX_FILES,
-        "EMLAB_WORKDIR": SANDBOX_WORKDIR,
-        "EMLAB_KERNEL_START_DIR": "/",
-    }
-    for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if keep in os.environ:
-            env[keep] = os.environ[keep]
+    env = sandbox_env(spec)
     args += ["--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     args += ["--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-pid", "--die-with-parent",
              "--new-session", "--chdir", "/tmp"]
-    return join(args + limit + drop + python)
+    return args
 
 
 def kernel_env(spec: SandboxSpec, *, sandboxed: bool) -> dict[str, str]:

