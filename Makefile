@@ -87,6 +87,7 @@ test: $(READY) system-deps
 	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name emlab-trusted tests solutions
 
 release: $(READY)
+	@$(BIN)/python -m autograder.point_splits
 	@for a in $(targets); do \
 	  $(NBGRADER) generate_assignment "$$a" --force --log-level=WARN || exit 1; \
 	done

@@ -71,6 +71,9 @@ c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = int(os.environ.get("EMLAB_CELL_TIMEOUT", "60"))
 # A kernel that dies or ignores the interrupt costs only the cell that did it.
 c.Autograde.autograde_preprocessors = [
+    # hidden checks before visible ones in each test cell: a failing visible check never
+    # stops the record the judge needs (partial credit)
+    "emlab_judge.hidden_first.HiddenChecksFirst",
     "emlab_judge.execute.ResilientExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

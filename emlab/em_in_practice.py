@@ -17,12 +17,14 @@ with the mixing weights either given directly (``pi``) or through unconstrained
 
 Log-likelihoods are in nats; E = -log L is the error that gradient descent minimises.
 
-The E step and the log-likelihood are given here (:func:`responsibilities`,
-:func:`mixture_loglik`): lab 03 was about them. The loops (:func:`run_em`,
-:func:`run_gradient_descent`, :func:`run_em_with_reset`) only call *your* graded
-functions. The ``check_*`` functions call your function on cases whose answer you can
-work out by hand and print a line starting with ``✓`` or raise ``AssertionError`` saying in
-words what is wrong. Passing them is necessary, not sufficient.
+Nothing here computes a density, a responsibility or a log-likelihood. The E step and the
+log-likelihood are given in a locked cell of the lab's notebook (``responsibilities`` and
+``mixture_loglik``: labs 01 to 03 were about them), and the loops (:func:`run_em`,
+:func:`run_gradient_descent`, :func:`run_em_with_reset`) take them as arguments,
+``e_step=`` and ``loglik=``, beside *your* graded functions, which they only call. The
+``check_*`` functions call your function on cases whose answer you can work out by hand and
+print a line starting with ``✓`` or raise ``AssertionError`` saying in words what is wrong.
+Passing them is necessary, not sufficient.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import logsumexp, softmax
+from scipy.special import softmax
 
 __all__ = [
-    "make_blobs", "responsibilities", "mixture_loglik", "isotropic_covariances",
+    "make_blobs", "isotropic_covariances",
     "EMHistory", "run_em", "run_gradient_descent", "run_em_with_reset", "plot_isotropic_state",
     "check_grad_neg_loglik", "check_m_step_isotropic", "check_running_mean_var", "check_reset_starved",
     "check_merge_candidates", "check_split_criterion", "check_information_criteria",
@@ -56,26 +58,6 @@ def make_blobs(centres, scales, counts, seed: int = 0) -> np.ndarray:
     parts = [c + s * rng.standard_normal((n, centres.shape[1])) for c, s, n in zip(centres, scales, counts)]
     X = np.concatenate(parts)
     return X[rng.permutation(len(X))]
-
-
-def _log_joint(X, mu, sigma2, pi):
-    X, mu, sigma2 = np.asarray(X, float), np.asarray(mu, float), np.asarray(sigma2, float)
-    D = X.shape[1]
-    sq = ((X[:, None, :] - mu[None, :, :]) ** 2).sum(-1)
-    with np.errstate(divide="ignore"):
-        log_pi = np.log(np.asarray(pi, float))
-    return log_pi[None, :] - 0.5 * D * np.log(2 * np.pi * sigma2)[None, :] - sq / (2 * sigma2[None, :])
-
-
-def responsibilities(X, mu, sigma2, pi) -> np.ndarray:
-    """The E step for isotropic components: gamma (N, M), computed with log-sum-exp."""
-    lj = _log_joint(X, mu, sigma2, pi)
-    return np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
-
-
-def mixture_loglik(X, mu, sigma2, pi) -> float:
-    """log L = sum_i log sum_j pi_j N(x_i | mu_j, sigma2_j I), in nats."""
-    return float(logsumexp(_log_joint(X, mu, sigma2, pi), axis=1).sum())
 
 
 def isotropic_covariances(sigma2, D: int = 2) -> np.ndarray:
@@ -101,32 +83,39 @@ class EMHistory:
         return len(self.E) - 1
 
 
-def run_em(X, mu, sigma2, pi, m_step, n_iter: int = 50, keep: bool = False) -> EMHistory:
-    """``n_iter`` EM iterations: gamma = responsibilities(...), then your ``m_step(X, gamma)``."""
+def run_em(X, mu, sigma2, pi, m_step, n_iter: int = 50, keep: bool = False, *, e_step, loglik) -> EMHistory:
+    """``n_iter`` EM iterations: gamma = e_step(X, mu, sigma2, pi), then your ``m_step(X, gamma)``.
+
+    X (N, D); mu (M, D), sigma2 (M,) variances, pi (M,): the start. ``e_step(X, mu, sigma2, pi)``
+    returns gamma (N, M) and ``loglik(X, mu, sigma2, pi)`` log L in nats (the notebook's given
+    ``responsibilities`` and ``mixture_loglik``); ``m_step(X, gamma)`` returns (mu, sigma2, pi).
+    The history records E = -loglik after each iteration (and, with ``keep``, the parameters)."""
     mu, sigma2, pi = (np.array(a, float) for a in (mu, sigma2, pi))
-    h = EMHistory(E=[-mixture_loglik(X, mu, sigma2, pi)])
+    h = EMHistory(E=[-float(loglik(X, mu, sigma2, pi))])
     if keep:
         h.frames.append((mu, sigma2, pi))
     for _ in range(n_iter):
-        gamma = responsibilities(X, mu, sigma2, pi)
+        gamma = np.asarray(e_step(X, mu, sigma2, pi), float)
         mu, sigma2, pi = (np.asarray(a, float) for a in m_step(X, gamma))
-        h.E.append(-mixture_loglik(X, mu, sigma2, pi))
+        h.E.append(-float(loglik(X, mu, sigma2, pi)))
         if keep:
             h.frames.append((mu, sigma2, pi))
     h.mu, h.sigma2, h.pi = mu, sigma2, pi
     return h
 
 
-def run_gradient_descent(X, mu, sigma, logits, grad, step: float, n_iter: int = 50) -> EMHistory:
+def run_gradient_descent(X, mu, sigma, logits, grad, step: float, n_iter: int = 50, *, loglik) -> EMHistory:
     """Gradient descent on E / N with your ``grad(X, mu, sigma, logits)``.
 
+    X (N, D); mu (M, D), sigma (M,) standard deviations, logits (M,): the start; E = -log L
+    with ``loglik(X, mu, sigma2, pi)`` (the notebook's ``mixture_loglik``) and pi = softmax(logits).
     The means and logits move by ``-step * dE/N``; the standard deviations move in the
     log domain, log sigma <- log sigma - step * sigma * dE/dsigma / N (the chain rule), so that
     they stay positive. A step that makes E overflow stops the run (E then ends in inf)."""
     mu, logits = np.array(mu, float), np.array(logits, float)
     log_sigma = np.log(np.array(sigma, float))
     N = len(X)
-    h = EMHistory(E=[-mixture_loglik(X, mu, np.exp(2 * log_sigma), softmax(logits))])
+    h = EMHistory(E=[-float(loglik(X, mu, np.exp(2 * log_sigma), softmax(logits)))])
     for _ in range(n_iter):
         sigma = np.exp(log_sigma)
         with np.errstate(all="ignore"):   # a step that is too large overflows: E shows it
@@ -135,7 +124,7 @@ def run_gradient_descent(X, mu, sigma, logits, grad, step: float, n_iter: int = 
         log_sigma = log_sigma - step * sigma * d_sigma / N
         logits = logits - step * d_logits / N
         with np.errstate(all="ignore"):
-            E = -mixture_loglik(X, mu, np.exp(2 * log_sigma), softmax(logits))
+            E = -float(loglik(X, mu, np.exp(2 * log_sigma), softmax(logits)))
         h.E.append(E if np.isfinite(E) else np.inf)
         if not np.isfinite(E):
             break
@@ -143,39 +132,42 @@ def run_gradient_descent(X, mu, sigma, logits, grad, step: float, n_iter: int = 
     return h
 
 
-def run_em_with_reset(X, mu, sigma2, pi, m_step, reset, n_iter: int = 50, seed: int = 0) -> EMHistory:
+def run_em_with_reset(X, mu, sigma2, pi, m_step, reset, n_iter: int = 50, seed: int = 0, *, e_step,
+                      loglik) -> EMHistory:
     """EM with the reset heuristic: after each M step, your
     ``reset(X, gamma, mu, sigma2, pi, candidates)`` with ``candidates`` drawn uniformly from
     the data indices by ``np.random.default_rng(seed)``. Starved components are recorded in
-    ``resets`` as (iteration, component)."""
+    ``resets`` as (iteration, component). ``e_step`` and ``loglik`` as in :func:`run_em`."""
     rng = np.random.default_rng(seed)
     mu, sigma2, pi = (np.array(a, float) for a in (mu, sigma2, pi))
     N, M = len(X), len(pi)
-    h = EMHistory(E=[-mixture_loglik(X, mu, sigma2, pi)])
+    h = EMHistory(E=[-float(loglik(X, mu, sigma2, pi))])
     for t in range(1, n_iter + 1):
-        gamma = responsibilities(X, mu, sigma2, pi)
+        gamma = np.asarray(e_step(X, mu, sigma2, pi), float)
         starved = np.flatnonzero(gamma.sum(0) < N / (2 * M))
         candidates = rng.integers(0, N, size=M)
         if starved.size:
             mu, sigma2, pi = (np.asarray(a, float) for a in reset(X, gamma, mu, sigma2, pi, candidates))
             h.resets += [(t, int(j)) for j in starved]
-            gamma = responsibilities(X, mu, sigma2, pi)
+            gamma = np.asarray(e_step(X, mu, sigma2, pi), float)
         mu, sigma2, pi = (np.asarray(a, float) for a in m_step(X, gamma))
-        h.E.append(-mixture_loglik(X, mu, sigma2, pi))
+        h.E.append(-float(loglik(X, mu, sigma2, pi)))
     h.mu, h.sigma2, h.pi = mu, sigma2, pi
     return h
 
 
 # --------------------------------------------------------------------------- figures
-def plot_isotropic_state(ax, X, mu, sigma2, pi=None, title=None, *, xlim=(-4, 10), ylim=(-4, 9), legend=True):
+def plot_isotropic_state(ax, X, mu, sigma2, pi=None, title=None, *, e_step=None, xlim=(-4, 10), ylim=(-4, 9),
+                         legend=True):
     """Points coloured by responsibility, each component's 2-sigma circle and mean.
 
-    X (N, 2), mu (M, 2), sigma2 (M,) variances, pi (M,) weights (equal if None); axes
-    limits ``xlim``, ``ylim`` (equal aspect). Returns ax."""
+    X (N, 2), mu (M, 2), sigma2 (M,) variances, pi (M,) weights (equal if None); the points
+    are coloured by ``e_step(X, mu, sigma2, pi)`` (the notebook's ``responsibilities``), or
+    grey without it; axes limits ``xlim``, ``ylim`` (equal aspect). Returns ax."""
     from .plotting import plot_gmm_state
 
     pi = pi if pi is not None else np.full(len(sigma2), 1 / len(sigma2))
-    gamma = responsibilities(X, mu, sigma2, pi)
+    gamma = None if e_step is None else np.asarray(e_step(X, mu, sigma2, pi), float)
     plot_gmm_state(ax, X, mu, isotropic_covariances(sigma2, X.shape[1]), gamma, title=title,
                    xlabel="$x_1$ (no unit)", ylabel="$x_2$ (no unit)", lim=None, legend=legend)
     ax.set_xlim(*xlim)
@@ -205,8 +197,9 @@ def _small_case(seed=1, N=12, M=3, D=2):
     return X, mu, sigma, logits
 
 
-def check_grad_neg_loglik(grad):
-    """Shapes, and every component of the gradient against a central finite difference of E."""
+def check_grad_neg_loglik(grad, loglik):
+    """Shapes, and every component of the gradient against a central finite difference of
+    E = -loglik(X, mu, sigma**2, softmax(logits)) (``loglik``: the notebook's ``mixture_loglik``)."""
     X, mu, sigma, logits = _small_case()
     args = [a.copy() for a in (X, mu, sigma, logits)]
     out = _tuple(grad(*args), 3, "grad_neg_loglik", ["d_mu", "d_sigma", "d_logits"])
@@ -218,7 +211,7 @@ def check_grad_neg_loglik(grad):
         assert got.shape == shape, f"{what} has shape {got.shape}; expected {shape}."
 
     def E(m, s, lg):
-        return -mixture_loglik(X, m, s ** 2, softmax(lg))
+        return -float(loglik(X, m, s ** 2, softmax(lg)))
 
     h = 1e-6
     for name, got, base in [("d_mu", d_mu, mu), ("d_sigma", d_sigma, sigma), ("d_logits", d_logits, logits)]:

@@ -20,9 +20,9 @@ Shapes (n points, k components)::
                    rows summing to 1 (the posterior p(z_i = j | x_i) after an E step)
 
 Nothing here computes a density, a posterior, a bound or an update: :func:`run_em`,
-:func:`bound_along` and the figures only call *your* functions. The checks call your
-function on cases whose answer you can work out by hand and either print a line starting
-with ``✓`` or raise ``AssertionError`` explaining in words what is wrong. Passing them is
+:func:`bound_along`, :func:`mixture_density` and the figures only call *your* functions. The
+checks call your function on cases whose answer you can work out by hand and either print a
+line starting with ``✓`` or raise ``AssertionError`` explaining in words what is wrong. Passing them is
 necessary, not sufficient: the grader also runs your functions on other inputs.
 """
 
@@ -80,12 +80,23 @@ def simulate_mixture(n: int = 300, lam=TRUE_LAM, mu=TRUE_MU, sigma=TRUE_SIGMA, s
     return mu[z] + sigma[z] * rng.standard_normal(n), z
 
 
-def mixture_density(grid, lam, mu, sigma):
-    """(len(grid), k) array: lam_j N(g | mu_j, sigma_j^2) at each grid value, for drawing
-    (the components' curves; their row sums are the mixture density). Per unit of x."""
-    g = np.asarray(grid, dtype=float)[:, None]
-    lam, mu, sigma = (np.atleast_1d(np.asarray(a, dtype=float))[None, :] for a in (lam, mu, sigma))
-    return lam * np.exp(-0.5 * ((g - mu) / sigma) ** 2) / (math.sqrt(2 * math.pi) * sigma)
+def mixture_density(grid, lam, mu, sigma, compute_loglik: Callable) -> np.ndarray:
+    """The weighted components lam_j N(g | mu_j, sigma_j^2) at each grid value, for drawing,
+    computed through *your* ``compute_loglik``: for one point g and one component of weight 1,
+    ``compute_loglik([g], [1], [mu_j], [sigma_j])`` is log N(g | mu_j, sigma_j^2).
+
+    grid : (m,) values of x; lam, mu, sigma : (k,) weights, means, standard deviations.
+    Returns (m, k), per unit of x; its row sums are the mixture density."""
+    g = np.asarray(grid, dtype=float).reshape(-1)
+    lam, mu, sigma = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (lam, mu, sigma))
+    one = np.ones(1)
+    out = np.empty((g.size, lam.size))
+    for j in range(lam.size):
+        for i, value in enumerate(g):
+            log_n = float(np.asarray(compute_loglik(np.array([value]), one.copy(), mu[j:j + 1].copy(),
+                                                    sigma[j:j + 1].copy()), dtype=float).reshape(()))
+            out[i, j] = lam[j] * math.exp(log_n)
+    return out
 
 
 # --------------------------------------------------------------------------- EM loop
@@ -205,8 +216,8 @@ def bound_along(x, lam, mu, sigma, gamma, component: int, grid, compute_loglik: 
 
 
 # --------------------------------------------------------------------------- figures
-def plot_data(ax, x, lam=None, mu=None, sigma=None, *, bins=30, unit: str = "", title: str | None = None,
-              grid=None, xlabel: str = "x"):
+def plot_data(ax, x, lam=None, mu=None, sigma=None, *, compute_loglik: Callable | None = None, bins=30,
+              unit: str = "", title: str | None = None, grid=None, xlabel: str = "x"):
     """Density histogram of x, with the mixture and its weighted components when given.
 
     Parameters
@@ -214,17 +225,21 @@ def plot_data(ax, x, lam=None, mu=None, sigma=None, *, bins=30, unit: str = "", 
     ax : matplotlib Axes
     x : (n,) the points
     lam, mu, sigma : (k,) optional; drawn as the mixture density (black) and each
-        lam_j N(mu_j, sigma_j^2) in its colour
+        lam_j N(mu_j, sigma_j^2) in its colour, computed by :func:`mixture_density` through
+        ``compute_loglik`` (yours), which they need
     unit : the unit of x for the axis labels ("" for none); xlabel : what x is
     """
     x = np.asarray(x, dtype=float)
     u = f" ({unit})" if unit else ""
     ax.hist(x, bins=bins, density=True, color="0.8", edgecolor="white", label=f"data, n = {x.size}")
     if lam is not None:
+        if compute_loglik is None:
+            raise TypeError("plot_data draws the mixture through your compute_loglik: pass "
+                            "compute_loglik=compute_loglik (emlab computes no density of its own).")
         if grid is None:
             pad = 0.1 * (x.max() - x.min())
             grid = np.linspace(x.min() - pad, x.max() + pad, 400)
-        comps = mixture_density(grid, lam, mu, sigma)
+        comps = mixture_density(grid, lam, mu, sigma, compute_loglik)
         for j in range(comps.shape[1]):
             ax.plot(grid, comps[:, j], "--", color=COLOURS[j % len(COLOURS)], linewidth=1.8,
                     label=rf"$\lambda_{j + 1} \mathcal{{N}}(\mu_{j + 1}, \sigma_{j + 1}^2)$, "

@@ -9,10 +9,10 @@ A point of parameter space is a pair ``(mu, sigma)``; a path is an array of shap
 one row (mu, sigma) per iterate. Critical points: the saddle (0, 1) and, at the boundary
 sigma = 0, the Dirac limits (+-1, 0) where the likelihood is unbounded.
 
-Nothing here computes the mixture's density, its log-likelihood, its gradient or its
-Hessian: the optimisers, surfaces and fields call *your* functions (``ll``, ``grad_ll``,
-``anneal``) passed in as arguments. The one exception is :func:`em_update`, EM's closed form
-for these two points, which the lab derives in the open.
+Nothing here computes the mixture's density, its log-likelihood, its gradient, its Hessian or
+an annealing or EM update: the optimisers, surfaces and fields call *your* functions (``ll``,
+``grad_ll``, ``anneal``) passed in as arguments. Even EM (:func:`em_path`), whose closed form
+for these two points the lab derives in the open, takes its step through your ``grad_ll``.
 
 The checks call your function on cases whose answer you can work out by hand (mu = 0, where
 both components coincide; a point far away; sigma = 0; symmetry in mu; finite differences
@@ -36,7 +36,7 @@ from .checking import close, fail
 
 __all__ = [
     "DATA", "SADDLE", "DIRAC_OPTIMA", "MU_TARGET", "OptimiserPath",
-    "em_update", "em_path", "gradient_ascent", "alternating_path", "iterations_near",
+    "em_path", "gradient_ascent", "alternating_path", "iterations_near",
     "grid_values", "gradient_field",
     "plot_surface3d", "plot_contour", "plot_field", "plot_path", "mark_critical_points",
     "optimiser_race",
@@ -79,33 +79,30 @@ class OptimiserPath:
         return f"OptimiserPath({self.n_iter} iterations, end ({mu:.4f}, {sigma:.4f}), stopped by {self.reason})"
 
 
-def em_update(mu: float, sigma: float) -> tuple[float, float]:
-    """One EM iteration for the data (+1, -1), in closed form.
-
-    E step: the responsibility of the + component for x = +1 is r = sigmoid(2 mu / sigma^2), and
-    by symmetry 1 - r for x = -1. M step: mu' = (1/2) sum_i (2 r_i - 1) x_i = tanh(mu / sigma^2)
-    and sigma'^2 = (1/2) sum_i [r_i (x_i - mu')^2 + (1 - r_i)(x_i + mu')^2] = 1 - mu'^2.
-    Returns (mu', sigma'), floats.
-    """
-    mu_new = math.tanh(mu / (sigma * sigma))
-    return mu_new, math.sqrt(max(1.0 - mu_new * mu_new, 0.0))
-
-
 def _arrived(mu: float, mu_target: float | None) -> bool:
     return mu_target is not None and abs(mu) >= mu_target
 
 
-def em_path(start, *, tol: float = 1e-8, max_iter: int = 10_000, mu_target: float | None = MU_TARGET
-            ) -> OptimiserPath:
-    """EM from ``start`` = (mu, sigma), sigma > 0.
+def em_path(grad: Callable, start, *, tol: float = 1e-8, max_iter: int = 10_000,
+            mu_target: float | None = MU_TARGET) -> OptimiserPath:
+    """EM from ``start`` = (mu, sigma), sigma > 0, each step taken through your gradient.
 
-    Stops when a step moves (mu, sigma) by less than ``tol`` (Euclidean norm), when
-    |mu| >= ``mu_target`` (None: never), or after ``max_iter`` iterations.
+    grad : your ``grad_ll(mu, sigma)``, returning (d ll / d mu, d ll / d sigma)
+    start : (mu, sigma) with sigma > 0
+
+    For the points +1 and -1 EM has a closed form: the E step gives the + component the
+    responsibility sigmoid(2 mu / sigma^2) for x = +1, and the M step gives
+    mu' = tanh(mu / sigma^2), which is the gradient step mu + (sigma^2 / 2) d ll / d mu (section 9),
+    and sigma'^2 = 1 - mu'^2. Stops when a step moves (mu, sigma) by less than ``tol``
+    (Euclidean norm), when |mu| >= ``mu_target`` (None: never), or after ``max_iter`` iterations.
+    Returns an OptimiserPath, points (T + 1, 2).
     """
     mu, sigma = map(float, start)
     points, reason = [(mu, sigma)], "max_iter"
     for _ in range(max_iter):
-        new = em_update(mu, sigma)
+        d_mu = float(np.asarray(grad(mu, sigma), dtype=float).reshape(2)[0])
+        mu_new = mu + 0.5 * sigma * sigma * d_mu
+        new = (mu_new, math.sqrt(max(1.0 - mu_new * mu_new, 0.0)))
         step = math.hypot(new[0] - mu, new[1] - sigma)
         mu, sigma = new
         points.append(new)
@@ -255,7 +252,7 @@ def optimiser_race(starts, tol: float = 1e-8, grad_ll: Callable | None = None, a
         a step moves (mu, sigma) by less than tol. Near the saddle both fall below a loose tol
         long before the optimum: those rows have ``reached`` False and ``stopped`` "tolerance".
     grad_ll : ``grad_ll(mu, sigma) -> (2,)``, the analytic gradient (yours, or the instructor's
-        reference: ``emlab`` holds none). Required.
+        reference: ``emlab`` holds none), for gradient ascent and for EM's steps. Required.
     anneal : ``anneal(mu0, sigmas, n_inner) -> (T, 2)`` path (yours, or the reference). Required.
     step, max_iter : gradient ascent's fixed step size and the iteration cap of ascent and EM
     sigma_end, n_outer, n_inner : annealing's schedule: n_outer sigmas geometrically from the
@@ -284,7 +281,7 @@ def optimiser_race(starts, tol: float = 1e-8, grad_ll: Callable | None = None, a
         t0 = time.perf_counter()
         ga = gradient_ascent(grad_ll, (mu0, sigma0), step=step, tol=tol, max_iter=max_iter, mu_target=mu_target)
         t1 = time.perf_counter()
-        em = em_path((mu0, sigma0), tol=tol, max_iter=max_iter, mu_target=mu_target)
+        em = em_path(grad_ll, (mu0, sigma0), tol=tol, max_iter=max_iter, mu_target=mu_target)
         t2 = time.perf_counter()
         for method, path, seconds in (("gradient ascent", ga, t1 - t0), ("EM", em, t2 - t1)):
             rows.append({"start": (mu0, sigma0), "method": method,
@@ -369,11 +366,6 @@ def _number(out, fname, label):
     return float(a.reshape(()))
 
 
-def _log_normal_at(x, mean, sigma):
-    """log N(x | mean, sigma^2), written out: the hand-derivable value the checks compare with."""
-    return -math.log(sigma) - HALF_LOG_2PI - (x - mean) ** 2 / (2.0 * sigma ** 2)
-
-
 # --------------------------------------------------------------------------- checks
 def check_log_density(log_density) -> None:
     """Check ``log_density(x, mu, sigma) -> (n,)`` on cases you can work out by hand.
@@ -387,12 +379,12 @@ def check_log_density(log_density) -> None:
     label = "mu = 0, sigma = 2: both components are N(0, 4), so the mixture is N(0, 4)"
     x = np.array([0.0, 1.0, -3.0])
     out = _array(_call(log_density, fname, label, x, 0.0, 2.0), fname, label, (3,), "one log-density per point")
-    want = np.array([_log_normal_at(v, 0.0, 2.0) for v in x])
+    want = -math.log(2.0) - HALF_LOG_2PI - x ** 2 / 8.0         # log N(x | 0, 2^2), at x = 0, 1 and -3
     if not _close(out, want):
         hint = ""
         if _close(out, np.exp(want)):
             hint = " You returned the density; return its log."
-        elif _close(out, [_log_normal_at(v, 0.0, math.sqrt(2.0)) for v in x]):
+        elif _close(out, -0.5 * math.log(2.0) - HALF_LOG_2PI - x ** 2 / 4.0):   # N(x | 0, 2): 2 as the variance
             hint = " sigma is the standard deviation, not the variance: the exponent divides by 2 sigma^2."
         elif _close(out, want - math.log(0.5)):
             hint = " Each component has weight 1/2."
@@ -409,7 +401,7 @@ def check_log_density(log_density) -> None:
 
     label = "a point 50 standard deviations away (x = 50, mu = 0, sigma = 1)"
     out = _array(_call(log_density, fname, label, np.array([50.0]), 0.0, 1.0), fname, label, (1,), "one point")
-    want = _log_normal_at(50.0, 0.0, 1.0)
+    want = -HALF_LOG_2PI - 1250.0                                # log N(50 | 0, 1) = -log(2 pi)/2 - 50^2/2
     if not np.isfinite(out[0]):
         _fail(fname, label, f"got {out[0]}; the log-density is finite, {want:.4f}. Both densities underflow to 0 "
                             "and log(0) = -inf: add the two terms in the log domain (np.logaddexp or "
@@ -434,7 +426,7 @@ def check_ll(ll) -> None:
     for sigma in (1.0, 2.0):
         label = f"mu = 0, sigma = {sigma:g}: ll = 2 log N(1 | 0, sigma^2)"
         v = _number(_call(ll, fname, label, 0.0, sigma), fname, label)
-        want = 2.0 * _log_normal_at(1.0, 0.0, sigma)
+        want = 2.0 * (-math.log(sigma) - HALF_LOG_2PI - 0.5 / sigma ** 2)   # 2 log N(1 | 0, sigma^2)
         if not _close(v, want):
             hint = " ll is the sum over the two points, not the mean." if _close(v, want / 2) else ""
             _fail(fname, label, f"got {v:.6f}; expected {want:.6f}.{hint}")

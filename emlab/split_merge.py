@@ -1,8 +1,10 @@
 """Split-and-merge EM (Ueda, Nakano, Ghahramani and Hinton, 2000) for isotropic mixtures.
 
 :func:`smem` only calls *your* ``m_step_isotropic``, ``merge_candidates`` and
-``split_criterion``; the E step and log-likelihood come from :mod:`emlab.em_in_practice`.
-Shapes as there: X (N, D), mu (M, D), sigma2 (M,), pi (M,), gamma (N, M).
+``split_criterion``, and the E step and log-likelihood the lab's notebook gives
+(``e_step=responsibilities``, ``loglik=mixture_loglik``): nothing here computes a density, a
+responsibility or a log-likelihood. Shapes as in :mod:`emlab.em_in_practice`: X (N, D),
+mu (M, D), sigma2 (M,), pi (M,), gamma (N, M).
 
 One move takes a pair (i, j) to merge and a component k to split, so M stays fixed:
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .em_in_practice import responsibilities, run_em
+from .em_in_practice import run_em
 
 __all__ = ["Move", "SMEMResult", "candidate_moves", "apply_move", "partial_em", "smem"]
 
@@ -48,10 +50,11 @@ class SMEMResult:
     E: list = field(default_factory=list)       # -log L after every EM iteration, all runs joined
 
 
-def candidate_moves(X, mu, sigma2, pi, merge_candidates, split_criterion, max_tries: int = 5):
+def candidate_moves(X, mu, sigma2, pi, merge_candidates, split_criterion, max_tries: int = 5, *, e_step):
     """The first ``max_tries`` (i, j, k): merge pairs best first, and for each pair the
-    components other than i and j in decreasing order of the split criterion."""
-    gamma = responsibilities(X, mu, sigma2, pi)
+    components other than i and j in decreasing order of the split criterion (both computed
+    by your functions on gamma = e_step(X, mu, sigma2, pi), (N, M))."""
+    gamma = np.asarray(e_step(X, mu, sigma2, pi), float)
     pairs, _ = merge_candidates(gamma)
     J_split = np.asarray(split_criterion(X, gamma, mu, sigma2), float)
     order = np.argsort(-J_split, kind="stable")
@@ -78,35 +81,41 @@ def apply_move(X, mu, sigma2, pi, i, j, k, rng):
     return mu, sigma2, pi
 
 
-def partial_em(X, mu, sigma2, pi, changed, mass, m_step, n_iter: int = 20):
+def partial_em(X, mu, sigma2, pi, changed, mass, m_step, n_iter: int = 20, *, e_step):
     """EM on the components ``changed`` only. ``mass`` (N,) is the responsibility the three
-    held before the move: it is shared among them, the other components stay fixed."""
+    held before the move: it is shared among them (by ``e_step`` on those components alone,
+    gamma (N, 3)), the other components stay fixed."""
     mu, sigma2, pi = mu.copy(), sigma2.copy(), pi.copy()
     changed = list(changed)
     for _ in range(n_iter):
-        g = responsibilities(X, mu[changed], sigma2[changed], pi[changed] / pi[changed].sum())
+        g = np.asarray(e_step(X, mu[changed], sigma2[changed], pi[changed] / pi[changed].sum()), float)
         m, s, p = (np.asarray(a, float) for a in m_step(X, g * mass[:, None]))
         # m_step's weights are N_j / N with the scaled responsibilities: the absolute weights
         mu[changed], sigma2[changed], pi[changed] = m, s, p
     return mu, sigma2, pi / pi.sum()
 
 
-def smem(X, mu, sigma2, pi, m_step, merge_candidates, split_criterion, *, n_em: int = 60,
+def smem(X, mu, sigma2, pi, m_step, merge_candidates, split_criterion, *, e_step, loglik, n_em: int = 60,
          n_partial: int = 20, max_tries: int = 5, max_moves: int = 5, seed: int = 0) -> SMEMResult:
     """Plain EM to convergence, then split-and-merge moves until none of the first
-    ``max_tries`` candidates improves the log-likelihood (at most ``max_moves`` accepted)."""
+    ``max_tries`` candidates improves the log-likelihood (at most ``max_moves`` accepted).
+
+    ``e_step(X, mu, sigma2, pi)`` -> gamma (N, M) and ``loglik(X, mu, sigma2, pi)`` -> log L in
+    nats: the notebook's given ``responsibilities`` and ``mixture_loglik``."""
     rng = np.random.default_rng(seed)
-    h = run_em(X, mu, sigma2, pi, m_step, n_iter=n_em)
+    em = {"e_step": e_step, "loglik": loglik}
+    h = run_em(X, mu, sigma2, pi, m_step, n_iter=n_em, **em)
     mu, sigma2, pi, ll = h.mu, h.sigma2, h.pi, -h.E[-1]
     result = SMEMResult(mu, sigma2, pi, ll, E=list(h.E))
     for _ in range(max_moves):
         improved = False
-        gamma = responsibilities(X, mu, sigma2, pi)
-        for i, j, k in candidate_moves(X, mu, sigma2, pi, merge_candidates, split_criterion, max_tries):
+        gamma = np.asarray(e_step(X, mu, sigma2, pi), float)
+        for i, j, k in candidate_moves(X, mu, sigma2, pi, merge_candidates, split_criterion, max_tries,
+                                       e_step=e_step):
             mass = gamma[:, [i, j, k]].sum(1)
             m2, s2, p2 = apply_move(X, mu, sigma2, pi, i, j, k, rng)
-            m2, s2, p2 = partial_em(X, m2, s2, p2, (i, j, k), mass, m_step, n_partial)
-            h2 = run_em(X, m2, s2, p2, m_step, n_iter=n_em)
+            m2, s2, p2 = partial_em(X, m2, s2, p2, (i, j, k), mass, m_step, n_partial, e_step=e_step)
+            h2 = run_em(X, m2, s2, p2, m_step, n_iter=n_em, **em)
             move = Move((i, j), k, ll, -h2.E[-1])
             result.moves.append(move)
             if move.accepted:

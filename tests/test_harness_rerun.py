@@ -177,7 +177,8 @@ def test_ctrl_c_stops_the_run_at_once_and_keeps_what_is_written(course):
 def test_a_change_to_the_grading_code_changes_every_fingerprint(course, changed):
     """A changed hidden case, reference, check or configuration grades everyone again (the
     fingerprint that decides what is kept covers the grading code); bytecode caches do not."""
-    from emlab_judge.harness import Course, submission_fingerprint
+    from emlab_judge.course import Course
+    from emlab_judge.fingerprint import submission_fingerprint
 
     grader = Course(course.root)
     before = {s: submission_fingerprint(grader, s, H.ASSIGNMENT) for s in STUDENTS}

@@ -111,7 +111,7 @@ def test_the_grade_report_says_what_each_verdict_rests_on(course, monkeypatch):
     from nbgrader.api import Gradebook
 
     from emlab_judge import grade_report
-    from emlab_judge.harness import Course
+    from emlab_judge.course import Course
     from emlab_judge.lateness import RECORD_SOURCE, STUDENT_SOURCE
 
     course, _ = course

@@ -43,7 +43,9 @@ def course(tmp_path_factory):
     sys.path.insert(0, str(course.root / "autograder"))
     from nbgrader.api import Gradebook
 
-    from emlab_judge.harness import Course, SubmissionResult, _store_result
+    from emlab_judge.course import Course
+    from emlab_judge.results import SubmissionResult
+    from emlab_judge.results import store_result as _store_result
 
     with Gradebook(course.env["EMLAB_GRADEBOOK_URL"], course_id="emlab") as gb:
         gb.update_or_create_assignment(A, duedate=DUE)
@@ -198,7 +200,7 @@ class _Tags(HTMLParser):
 
 
 def _report_results():
-    from emlab_judge.harness import SubmissionResult
+    from emlab_judge.results import SubmissionResult
 
     return [SubmissionResult(PAYLOAD_ID, A, status="ungradable", reasons=PAYLOADS[:3], flags=PAYLOADS[3:]),
             SubmissionResult("honest", A, score=5.0, max_score=5.0)]
@@ -252,7 +254,9 @@ def hostile_course(tmp_path_factory):
     course = temporary_course(tmp_path_factory.mktemp("report-hostile"), [A])
     from nbgrader.api import Gradebook
 
-    from emlab_judge.harness import Course, SubmissionResult, _store_result
+    from emlab_judge.course import Course
+    from emlab_judge.results import SubmissionResult
+    from emlab_judge.results import store_result as _store_result
 
     student = HOSTILE["student"]
     with Gradebook(course.env["EMLAB_GRADEBOOK_URL"], course_id="emlab") as gb:

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO
 from emlab_judge import preflight as P
-from emlab_judge.harness import MAX_LINE, MAX_LINES, SubmissionResult
+from emlab_judge.results import MAX_LINE, MAX_LINES, SubmissionResult
 from emlab_judge.tamper import SCAN_BUDGET, scan
 from grading_support import grade_id
 
@@ -114,7 +114,8 @@ def test_a_lone_surrogate_in_a_reason_does_not_stop_the_run_report(tmp_path):
 
 
 def test_an_unreadable_stored_result_is_shown_not_left_out(tmp_path):
-    from emlab_judge.harness import Course, stored_result_path, stored_results
+    from emlab_judge.course import Course
+    from emlab_judge.results import stored_result_path, stored_results
 
     course = Course(tmp_path)
     good = stored_result_path(course, "ben", ASSIGNMENT)

@@ -179,7 +179,9 @@ def test_a_warm_kernel_is_as_confined_as_a_cold_one(graded):
     course, (_, warm), (_, cold) = graded
     for student in STUDENTS:
         w, c = warm[student]["last"], cold[student]["last"]
-        for key in ("ids", "no_new_privs", "cap_eff", "cap_prm", "cap_amb", "seccomp", "cwd", "hostname", "network",
+        # the slot's uid is whichever this machine had free for each run: the same shape
+        assert len(set(w["ids"][:4])) == 1 and len(set(c["ids"][:4])) == 1 and w["ids"][4] == c["ids"][4]
+        for key in ("no_new_privs", "cap_eff", "cap_prm", "cap_amb", "seccomp", "cwd", "hostname", "network",
                     "root", "tmp", "env", "fd_paths", "files_intact", "cgroup", "sys_path_last", "sys_path_has_cwd",
                     "umask", "course_visible", "trusted_modules", "trusted_files"):
             assert w[key] == c[key], f"{student}: {key} differs warm {w[key]!r} / cold {c[key]!r}"

@@ -1,15 +1,32 @@
 """EM Lab's trusted grading side: never imported by, nor visible to, a student's kernel.
 
-reference  reference implementations (log-domain, vectorised)
-judge      compares one output with the reference and explains differences in words
-verdicts   judges a whole autograded notebook from the outputs its kernel recorded
-preflight  checks and repairs a submitted notebook against its source
-tamper     signs in a submission's code of interference with grading (for flags)
-sandbox    the bubblewrap sandbox and resource limits of a grading kernel
-execute    nbgrader's Execute, surviving dead and hung kernels
-harness    grades one submission end to end
-nbgrader_process  runs an nbgrader command in a process forked with nbgrader imported
-batch      grades a folder of submissions on every core
-report     the grading report (Markdown, HTML, JSON)
-__main__   ``python -m emlab_judge autograde``: what ``make autograde`` runs
+What is right (never runs student code)
+  reference*    reference implementations (log-domain, vectorised), one module per lab
+  compare       tolerances and the comparison helpers every lab's judge uses
+  judge, labs/  compares one output with the reference and names known mistakes in words
+  verdicts      judges a whole autograded notebook from the outputs its kernel recorded;
+                partial credit per hidden case
+  judge_step    the judge as a step of nbgrader's pipeline, on the notebook in memory
+  hidden_first  test cells run their hidden checks before their visible ones
+
+What a submission may do (reads it, never trusts it)
+  safe_fs       file access that follows no link and reads within bounds
+  preflight     checks and repairs a submitted notebook against its source
+  tamper        signs in a submission's code of interference with grading (for flags)
+  sanitize      student HTML and markdown made safe to show
+  lateness      collect through no link; lateness from a time the student cannot write
+
+Where student code runs
+  sandbox, cgroup    the bubblewrap sandbox, its limits and control group
+  kernel_forkserver  warm kernels, forked into each sandbox from a server
+  execute            nbgrader's Execute, surviving dead and hung kernels
+  slots              a sandbox uid per grading slot, and killing what it left
+
+The grading run, stage by stage (harness: the sequence)
+  course, course_files, workspace, fingerprint, stage, nbgrader_run, nbgrader_process,
+  autograde, apply_verdicts, results, gradebook, gradebook_sync
+  batch         grades a folder of submissions on every core
+  report, grade_report, export   the run report, the grade report, CSV exports
+  nbgrader_hook, nbgrader_fixes  every nbgrader way of autograding goes through the harness
+  __main__      ``python -m emlab_judge autograde``: what ``make autograde`` runs
 """

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from .batch import default_jobs, grade_folder
 from .export import FORMATS, write_lms_csv
-from .harness import Course, _nbgrader
+from .course import Course
+from .nbgrader_run import run_nbgrader as _nbgrader
 
 DEFAULT_ROOT = str(Path(__file__).resolve().parents[2])
 

@@ -27,8 +27,13 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from .harness import (STOP, Course, SubmissionResult, _store_result, already_graded, discover, grade_submission,
-                      stop_all, stored_result_path, sync_gradebook)
+from .course import Course, discover
+from .fingerprint import already_graded
+from .gradebook_sync import sync_gradebook
+from .harness import grade_submission
+from .nbgrader_run import STOP, stop_all
+from .results import SubmissionResult, stored_result_path
+from .results import store_result as _store_result
 from . import kernel_forkserver, nbgrader_process
 from .gradebook import open_gradebook
 from .report import printable

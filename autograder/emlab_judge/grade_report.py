@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .gradebook import open_gradebook
-from .harness import Course, SubmissionResult, stored_results
+from .course import Course
+from .results import SubmissionResult, stored_results
 from .lateness import submission_timing
 from .safe_fs import write_atomic
 

@@ -5,20 +5,20 @@ student's function. First the checks any correct answer passes
 (:func:`emlab_grader.properties.property_problem`), then the comparison with the
 reference, where a difference that matches a known mistake is named ("Sigma is divided
 by N; each covariance divides by its own N_k") without revealing the expected values.
+The tolerance and the comparison helpers are :mod:`.compare`'s, shared with the lab
+modules, which never import this module (so it imports them at the top).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from emlab_grader.properties import property_problem
 
-__all__ = ["Verdict", "judge", "RTOL", "ATOL", "close", "first_match", "max_diff"]
+from .compare import ATOL, RTOL, close, first_match, max_diff  # re-exported: the labs import them from .compare
+from .labs import lab_modules
 
-RTOL = 1e-6
-ATOL = 1e-8
+__all__ = ["Verdict", "judge", "RTOL", "ATOL", "close", "first_match", "max_diff"]
 
 
 @dataclass(frozen=True)
@@ -27,34 +27,10 @@ class Verdict:
     message: str = ""
 
 
-def close(a, b) -> bool:
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=False))
-
-
-def first_match(value, candidates):
-    for message, make in candidates:
-        try:
-            if close(value, make()):
-                return message
-        except Exception:  # a candidate that cannot be formed on these inputs
-            continue
-    return None
-
-
-def max_diff(a, b) -> float:
-    return float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
-
-
-
-
 def judge(assignment: str, function: str, kwargs: dict, output) -> Verdict:
     """The verdict on one output of one graded function for one case's inputs.
 
     Each lab's comparisons live in :mod:`emlab_judge.labs` (``labNN.py``, its ``COMPARE``)."""
-    from .labs import lab_modules
-
     problem = property_problem(assignment, function, kwargs, output)
     if problem is None:
         compare = getattr(lab_modules().get(assignment), "COMPARE", {}).get(function)

@@ -120,7 +120,7 @@ def delegate(converter) -> None:
     log, coursedir = converter.log, converter.coursedir
     try:
         from .batch import grade_folder
-        from .harness import Course
+        from .course import Course
         from .report import write_report
     except Exception as exc:  # a broken installation: refuse, never grade stock
         raise _refuse(log, f"the grading harness cannot be loaded ({type(exc).__name__}: {exc})") from exc

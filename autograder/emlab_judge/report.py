@@ -15,7 +15,7 @@ import re
 import time
 from pathlib import Path
 
-from .harness import SubmissionResult
+from .results import SubmissionResult
 from .safe_fs import write_atomic
 from .sandbox import sandbox_status
 

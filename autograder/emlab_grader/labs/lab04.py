@@ -94,6 +94,9 @@ def _cases_anneal():
              {"mu0": 0.01, "sigmas": np.geomspace(1.1, 0.2, 25), "n_inner": 4}),
         Case("mu0 -0.8, sigmas 2.0 and 1.5 (above the critical sigma), 4 inner updates",
              {"mu0": -0.8, "sigmas": np.array([2.0, 1.5]), "n_inner": 4}),
+        Case("mu0 0.3, a schedule that goes down, up and down again (0.8, 1.2, 0.6, 0.9, 0.5: used in the "
+             "order given), 2 inner updates",
+             {"mu0": 0.3, "sigmas": np.array([0.8, 1.2, 0.6, 0.9, 0.5]), "n_inner": 2}),
     ]
 
 

@@ -68,6 +68,8 @@ def _cases_running_mean_var():
         ("50 numbers around 10 with spread 3", 50, 10.0, 3.0),
         ("200 numbers around -5 with spread 0.5", 200, -5.0, 0.5),
         ("3 numbers", 3, 2.0, 2.0),
+        ("100 numbers around 10^8 with spread 1 (a large offset: the updates keep every digit, "
+         "a sum of squares would not)", 100, 1e8, 1.0),
     ]):
         rng = case_rng(ASSIGNMENT, "running_mean_var", i)
         out.append(Case(label, {"x": loc + scale * rng.normal(size=n)}))
@@ -121,6 +123,8 @@ def _cases_split_criterion():
         ("40 points, M = 2 in D = 3", 40, 2, 3, False),
         ("30 points, M = 4 in D = 1", 30, 4, 1, False),
         ("hard 0/1 responsibilities (0 log 0 = 0), M = 3 in D = 2", 36, 3, 2, True),
+        ("a point about 60 standard deviations from every component (ln p_k in the log domain), "
+         "M = 3 in D = 2", 30, 3, 2, False),
     ]):
         rng = case_rng(ASSIGNMENT, "split_criterion", i)
         X, mu, sigma = _iso_problem(rng, N, M, D)
@@ -128,6 +132,8 @@ def _cases_split_criterion():
             gamma = np.eye(M)[rng.permutation(np.arange(N) % M)]
         else:
             gamma = rng.dirichlet(np.ones(M), size=N)
+        if "60 standard deviations" in label:
+            X[-1] = mu.mean(axis=0) + 60.0 * np.sqrt(np.max(sigma ** 2)) + 60.0 * np.abs(mu).max()
         out.append(Case(label, {"X": X, "gamma": gamma, "mu": mu, "sigma2": sigma ** 2}))
     return out
 
@@ -139,10 +145,14 @@ def _cases_information_criteria():
         ("150 points, K = 3 in D = 2", 150, 3, 2),
         ("80 points, K = 2 in D = 1", 80, 2, 1),
         ("120 points, K = 4 in D = 3", 120, 4, 3),
+        ("60 points, K = 3 in D = 2, one about 60 standard deviations from every component "
+         "(l with log-sum-exp)", 60, 3, 2),
     ]):
         rng = case_rng(ASSIGNMENT, "information_criteria", i)
         mu, Sigma, pi = random_gmm_params(rng, K, D)
         X = sample_gmm(rng, mu, Sigma, pi, N)
+        if "60 standard deviations" in label:
+            X[-1] = mu.mean(axis=0) + 60.0 * np.sqrt(Sigma[:, 0, 0].max()) + 60.0 * np.abs(mu).max()
         out.append(Case(label, {"X": X, "mu": mu, "Sigma": Sigma, "pi": pi}))
     return out
 
@@ -167,7 +177,7 @@ def _shapes(name, arrays, names, shapes, meanings):
             return shape_message(f"{name}'s {what}", arr.shape, shape, meaning)
         if not np.all(np.isfinite(arr)):
             return (f"{name}'s {what} contains NaN or infinite values; compute the responsibilities and "
-                    "densities in the log domain (the helpers' responsibilities() does).")
+                    "densities in the log domain (as the notebook's locked E-step cell does).")
     return None
 
 
@@ -240,6 +250,10 @@ def _props_merge_candidates(kw, out):
     pairs = arrays[0]
     if not np.array_equal(pairs, np.round(pairs)):
         return "merge_candidates' pairs should hold component indices (integers)."
+    given = np.asarray(out[0])  # as returned (as_array made a float copy)
+    if given.dtype.kind not in "iu":
+        return (f"merge_candidates' pairs should be an integer array (component indices), not {given.dtype}: "
+                "build it from integer indices, e.g. np.triu_indices, or convert with .astype(int).")
     if np.any(pairs[:, 0] >= pairs[:, 1]):
         return "merge_candidates' pairs should each be (i, j) with i < j: each pair once, never a component with itself."
     if np.any(np.diff(arrays[1]) > 1e-12 * max(1.0, np.abs(arrays[1]).max())):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import reference_two_means as ref01
-from ..judge import ATOL, RTOL, close, first_match, max_diff
+from ..compare import ATOL, RTOL, close, first_match, max_diff
 
 ASSIGNMENT = "01-two-means"
 

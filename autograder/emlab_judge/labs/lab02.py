@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from .. import reference_lower_bound as ref
-from ..judge import close, first_match, max_diff
+from ..compare import close, first_match, max_diff
 
 ASSIGNMENT = "02-lower-bound"
 

@@ -7,7 +7,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .. import reference as ref
-from ..judge import ATOL, RTOL, close, first_match, max_diff
+from ..compare import ATOL, RTOL, close, first_match, max_diff
 
 ASSIGNMENT = "03-old-faithful"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import reference_saddle_point as ref
-from ..judge import ATOL, RTOL, close, first_match, max_diff
+from ..compare import ATOL, RTOL, close, first_match, max_diff
 
 ASSIGNMENT = "04-saddle-point"
 

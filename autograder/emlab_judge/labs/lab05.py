@@ -7,7 +7,7 @@ import numpy as np
 from scipy.special import softmax
 
 from .. import reference_em_in_practice as ref
-from ..judge import ATOL, RTOL, close, first_match, max_diff
+from ..compare import ATOL, RTOL, close, first_match, max_diff
 
 ASSIGNMENT = "05-em-in-practice"
 

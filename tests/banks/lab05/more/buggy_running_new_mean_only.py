@@ -3,7 +3,14 @@
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)
 
-from emlab.em_in_practice import responsibilities  # noqa: F401
+
+def responsibilities(X, mu, sigma2, pi):
+    """The E step the notebook gives in a locked cell (emlab computes none), repeated so that
+    this module runs on its own: gamma (N, M) for X (N, D), mu (M, D), sigma2 (M,), pi (M,)."""
+    X, mu, sigma2 = np.asarray(X, float), np.asarray(mu, float), np.asarray(sigma2, float)
+    log_joint = (np.log(np.asarray(pi, float)) - 0.5 * X.shape[1] * np.log(2 * np.pi * sigma2)
+                 - ((X[:, None, :] - mu[None, :, :]) ** 2).sum(-1) / (2 * sigma2))
+    return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
 
 
 def grad_neg_loglik(X, mu, sigma, logits):
