@@ -108,6 +108,12 @@ def gamma_problem(gamma: np.ndarray, N: int, K: int) -> str | None:
         return (f"gamma contains NaN or infinite values (row {row}: {_fmt(gamma[row])}). This is what "
                 "happens when every density of a point underflows to 0 and you divide 0 by 0. Work with "
                 "log-densities and normalise with the log-sum-exp trick (scipy.special.logsumexp).")
+    if np.all(gamma <= ATOL) and not np.allclose(gamma.sum(axis=1), 1.0, rtol=0, atol=1e-6):
+        top = gamma.max(axis=1, keepdims=True)
+        row_lse = (top + np.log(np.exp(gamma - top).sum(axis=1, keepdims=True))).ravel()
+        if np.allclose(row_lse, 0.0, atol=1e-6):
+            return ("gamma looks like log-responsibilities: every entry is at most 0 and each row's log-sum-exp "
+                    "is 0. Return the responsibilities themselves, np.exp of the normalised log values.")
     if np.any(gamma < -ATOL) or np.any(gamma > 1 + 1e-9):
         return ("gamma has entries outside [0, 1]; each gamma[n, k] = p(z_n = k | x_n) is a probability. "
                 f"Smallest entry {gamma.min():.4g}, largest {gamma.max():.4g}.")

@@ -281,27 +281,34 @@ def check_running_mean_var(running):
 
 
 def check_reset_starved(reset):
-    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [5.0, 5.0], [6.0, 5.0]])
-    gamma = np.zeros((6, 3))
-    gamma[:4, 0] = 1.0
-    gamma[4:, 1] = 1.0          # component 2 (index 2) has no points: starved (0 < 6 / 6 = 1)
-    mu = np.array([[0.5, 0.5], [5.5, 5.0], [20.0, 20.0]])
-    sigma2 = np.array([0.25, 0.125, 0.01])
-    pi = np.array([0.6, 0.39, 0.01])
-    candidates = np.array([0, 1, 4])
+    """Eight points, four components holding N_k = 5, 1.5, 1 and 0.5 of them; the threshold is
+    N / (2M) = 1, so only component 3 is starved (1.5 is below N / M = 2, and 1 is exactly at the
+    threshold: neither is starved)."""
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.5], [5.0, 5.0], [6.0, 5.0], [5.0, 6.0]])
+    gamma = np.zeros((8, 4))
+    gamma[:5, 0] = 1.0
+    gamma[5, 1] = 1.0
+    gamma[6, [1, 3]] = 0.5
+    gamma[7, 2] = 1.0
+    mu = np.array([[0.5, 0.5], [5.3, 5.0], [5.0, 6.0], [20.0, 20.0]])
+    sigma2 = np.array([0.25, 0.125, 0.1, 0.01])
+    pi = np.array([0.6, 0.2, 0.15, 0.05])
+    candidates = np.array([0, 1, 2, 5])
     inputs = [a.copy() for a in (X, gamma, mu, sigma2, pi, candidates)]
     new_mu, new_s2, new_pi = _tuple(reset(*inputs), 3, "reset_starved", ["mu", "sigma2", "pi"])
     assert all(np.array_equal(a, b) for a, b in zip(inputs, (X, gamma, mu, sigma2, pi, candidates))), (
         "reset_starved changed its inputs; return new arrays.")
-    assert _close(new_mu[:2], mu[:2]) and _close(new_s2[:2], sigma2[:2]), (
-        "components 0 and 1 hold 4 and 2 of the 6 points (at least N / (2M) = 1): their means and variances "
-        "must not change.")
-    assert _close(new_mu[2], X[4]), (
-        f"component 2 holds no point: its mean moves to X[candidates[2]] = X[4] = (5, 5); got {new_mu[2].tolist()}.")
+    assert _close(new_mu[:3], mu[:3]) and _close(new_s2[:3], sigma2[:3]), (
+        "components 0, 1 and 2 hold 5, 1.5 and 1 of the 8 points (N_k = the sum of gamma's column): none is "
+        "below N / (2M) = 1, so their means and variances must not change. (A component is starved when N_k is "
+        "strictly below N / (2M); not N / M, and not N_k = N / (2M) exactly.)")
+    assert _close(new_mu[3], X[5]), (
+        f"component 3 holds 0.5 of a point, below N / (2M) = 1: its mean moves to X[candidates[3]] = X[5] = (5, 5); "
+        f"got {new_mu[3].tolist()}.")
     data_var = ((X - X.mean(0)) ** 2).sum() / X.size
-    assert _close(new_s2[2], data_var), (
+    assert _close(new_s2[3], data_var), (
         f"the reset component's variance is the data's isotropic variance, sum_i ||x_i - mean||^2 / (N D) = "
-        f"{data_var:.4g} here; got {new_s2[2]:.4g}.")
+        f"{data_var:.4g} here; got {new_s2[3]:.4g}.")
     assert _close(new_pi.sum(), 1.0), f"the weights should sum to one after the reset; they sum to {new_pi.sum():.4g}."
     print("✓ reset_starved looks right: only the starved component moves, to its candidate point, with the data's "
           "variance; weights sum to one; inputs untouched.")
@@ -313,6 +320,9 @@ def check_merge_candidates(merge):
     out = merge(gc)
     assert np.array_equal(gc, gamma), "merge_candidates changed gamma."
     pairs, J = _tuple(out, 2, "merge_candidates", ["pairs", "J"])
+    assert np.asarray(out[0]).dtype.kind in "iu", (
+        f"pairs should be an integer array of component indices, not {np.asarray(out[0]).dtype}: build it from "
+        "integer indices (np.triu_indices gives them) or convert with .astype(int).")
     assert pairs.shape == (3, 2), f"pairs should have shape (M(M-1)/2, 2) = (3, 2); got {pairs.shape}."
     assert J.shape == (3,), f"J should have shape (M(M-1)/2,) = (3,); got {J.shape}."
     assert np.all(pairs[:, 0] < pairs[:, 1]), "each pair (i, j) should have i < j (each pair once, no (j, j))."
@@ -340,6 +350,13 @@ def check_split_criterion(split):
         "component 1 owns a single point, at its own mean, with sigma^2 = 0.5 in D = 2: f = 1 there and "
         f"J = log 1 - log N(mu | mu, 0.5 I) = log(pi) = {math.log(math.pi):.4f}; got {J[1]:.4f}. "
         "f_k(x_n) = gamma_nk / N_k.")
+    # component 0 holds three points fully (N_0 = 3, so f = 1/3 at each), mean (2/3, 2/3), sigma^2 = 1:
+    # ||x - mu||^2 = 8/9, 20/9, 20/9, so J = log(1/3) + log(2 pi) + (48/9) / 2 / 3
+    want0 = math.log(2 * math.pi / 3) + 8 / 9
+    assert _close(J[0], want0), (
+        f"component 0 holds three points fully, so N_0 = 3 and f_0 = 1/3 at each: J = sum_n (1/3) (log(1/3) - "
+        f"log N(x_n | mu_0, I)) = log(2 pi / 3) + 8/9 = {want0:.4f}; got {J[0]:.4f}. f_k(x_n) = gamma_nk / N_k "
+        "divides by the component's total responsibility N_k.")
     print("✓ split_criterion looks right: shape (M,), a one-point component by hand; inputs untouched.")
 
 
@@ -356,4 +373,17 @@ def check_information_criteria(ic):
         f"(a mean and a variance), AIC = -2 log L + 2 p = {-2 * ll + 2 * p:.4f}; got {aic:.4f}.")
     assert math.isclose(bic, -2 * ll + p * math.log(4), rel_tol=1e-9), (
         f"BIC = -2 log L + p log N = {-2 * ll + p * math.log(4):.4f} here (N = 4 points); got {bic:.4f}.")
+    # two components N(-1, 1) and N(1, 1) in D = 1, weights 1/2, on the points -1 and 1: each point's
+    # density is (phi(0) + phi(2)) / 2, and p = 2 means + 2 variances + 1 free weight = 5
+    X2, mu2, Sigma2, pi2 = np.array([[-1.0], [1.0]]), np.array([[-1.0], [1.0]]), np.ones((2, 1, 1)), np.full(2, 0.5)
+    out2 = _tuple(ic(X2, mu2, Sigma2, pi2), 2, "information_criteria", ["bic", "aic"])
+    bic2, aic2 = (float(v.reshape(())) if v.size == 1 else np.nan for v in out2)
+    phi = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    ll2 = 2 * math.log((phi(0.0) + phi(2.0)) / 2)
+    assert math.isclose(aic2, -2 * ll2 + 2 * 5, rel_tol=1e-9), (
+        f"for two components in D = 1 (means -1 and 1, variances 1, weights 1/2) on the points -1 and 1, "
+        f"p = K D + K D (D + 1) / 2 + (K - 1) = 2 + 2 + 1 = 5 (the K - 1 free weights count: they sum to one) "
+        f"and AIC = {-2 * ll2 + 10:.4f}; got {aic2:.4f}.")
+    assert math.isclose(bic2, -2 * ll2 + 5 * math.log(2), rel_tol=1e-9), (
+        f"BIC = -2 log L + p log N = {-2 * ll2 + 5 * math.log(2):.4f} here (p = 5, N = 2); got {bic2:.4f}.")
     print("✓ information_criteria looks right on one Gaussian by hand: (BIC, AIC) with p = 2, N = 4.")

@@ -471,6 +471,17 @@ def check_grad_ll(grad_ll) -> None:
         if not np.sign(g[0]) == sign:
             _fail(fname, label, f"got d ll / d mu = {g[0]:.6g}; it should be {'positive' if sign > 0 else 'negative'}: "
                                 f"{why} (section 3).")
+    # off both axes every term of the chain rule counts (at mu = 0 some vanish): a value worked
+    # out once, to 12 digits, from the lab's formulas
+    label = "mu = 0.5, sigma = 0.8 (off both axes: no term of the derivative vanishes)"
+    g = _array(_call(grad_ll, fname, label, 0.5, 0.8), fname, label, (2,), meaning)
+    want = np.array([0.479448712942, -0.169623391177])
+    if not _close(g, want):
+        which = [name for name, ok in zip(("d ll / d mu", "d ll / d sigma"), np.isclose(g, want, rtol=RTOL, atol=ATOL))
+                 if not ok]
+        _fail(fname, label, f"got {_fmt(g)}; expected {_fmt(want)}. Wrong: {' and '.join(which)}. Differentiate "
+                            "each component's log-density through the chain rule (sigma appears in the "
+                            "normalising factor and in the exponent) and weight it by its responsibility.")
     label = "parity: grad_ll(-0.6, 0.8) = (-d ll / d mu, d ll / d sigma) of grad_ll(0.6, 0.8)"
     a = _array(_call(grad_ll, fname, label, 0.6, 0.8), fname, label, (2,), meaning)
     b = _array(_call(grad_ll, fname, label, -0.6, 0.8), fname, label, (2,), meaning)
@@ -496,6 +507,14 @@ def check_hessian_ll(hessian_ll) -> None:
     want = 2.0 * (1.0 / 4.0 - 3.0 / 16.0)
     if not (_close(H[1, 1], want) and _close([H[0, 1], H[1, 0]], [0.0, 0.0])):
         _fail(fname, label, f"got {_fmt(H)}; expected d2 ll / d sigma2 = {want:.6f} and 0 off the diagonal.")
+    label = "mu = 0.5, sigma = 0.8 (off both axes: the mixed derivative is not 0)"
+    H = _array(_call(hessian_ll, fname, label, 0.5, 0.8), fname, label, (2, 2), meaning)
+    want = np.array([[-0.326964773142, -4.696165815927], [-4.696165815927, -1.24198224112]])
+    if not _close(H, want):
+        hint = (" The mixed derivative d2 ll / d mu d sigma is missing: off the axes it is far from 0."
+                if _close(H[[0, 1], [0, 1]], want[[0, 1], [0, 1]]) and _close(H[0, 1], 0.0) else
+                " Differentiate your gradient once more, term by term, in mu and in sigma.")
+        _fail(fname, label, f"got {_fmt(H)}; expected {_fmt(want)}.{hint}")
     label = "symmetry and parity at mu = +-0.6, sigma = 0.8"
     a = _array(_call(hessian_ll, fname, label, 0.6, 0.8), fname, label, (2, 2), meaning)
     b = _array(_call(hessian_ll, fname, label, -0.6, 0.8), fname, label, (2, 2), meaning)
@@ -563,4 +582,19 @@ def check_anneal(anneal) -> None:
     if not _close(p2, want):
         _fail(fname, label, f"got {_fmt(p2)}; expected {_fmt(want)}. The second update uses the second sigma, "
                             "and starts from the mu the first one reached.")
+    label = "mu0 = 0.5, one sigma (2), three inner updates: mu = tanh(. / 4) applied three times"
+    p3 = _array(_call(anneal, fname, label, 0.5, np.array([2.0]), 3), fname, label, (1, 2), "one row")
+    want3 = 0.5
+    for _ in range(3):
+        want3 = math.tanh(want3 / 4.0)
+    if not _close(p3[0, 0], want3):
+        _fail(fname, label, f"got mu = {p3[0, 0]:.6f}; three updates give {want3:.6f}. Each sigma of the schedule "
+                            "gets n_inner updates of mu before the next sigma.")
+    label = "mu0 = 0.5, sigmas (0.5, 2) in that order (a schedule is used as given), one update each"
+    p4 = _array(_call(anneal, fname, label, 0.5, np.array([0.5, 2.0]), 1), fname, label, (2, 2), "two rows")
+    first = math.tanh(0.5 / 0.25)
+    want4 = np.array([[first, 0.5], [math.tanh(first / 4.0), 2.0]])
+    if not _close(p4, want4):
+        _fail(fname, label, f"got {_fmt(p4)}; expected {_fmt(want4)}: the sigmas are used in the order given, "
+                            "never sorted.")
     print("✓ anneal passes the visible checks (shape, schedule column, mu0 = 0, symmetry, two updates by hand).")

@@ -1,0 +1,93 @@
+"""The visible checks are decisive: every bank mutant fails the visible check of each function
+its bug touches (a student sees the mistake while working, not only in the grade), every
+correct implementation passes them all. Mutants right on every ordinary case and wrong only
+on the far point (``ORDINARY_RIGHT`` in their docstring) are left to the hidden checks: the
+visible checks use small hand-checkable inputs, where nothing underflows.
+
+The visible part of each test cell is the source notebook's test cell without its hidden
+block, run on the bank module's functions."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import nbformat
+import pytest
+
+from conftest import REPO
+from grading_support import ORDINARY_RIGHT, BankSpec  # noqa: F401
+
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+LABS = {"lab01": ("01-two-means", "two_means.ipynb"), "lab02": ("02-lower-bound", "lower_bound.ipynb"),
+        "lab03": ("03-old-faithful", "old_faithful.ipynb"), "lab04": ("04-saddle-point", "saddle_point.ipynb"),
+        "lab05": ("05-em-in-practice", "em_in_practice.ipynb")}
+
+
+def _imports(nb) -> str:
+    """The notebook's import statements and the functions its locked cells define (the checks
+    a test cell calls are often imported in the first cell, and take the lab's own E step),
+    magics left out."""
+    import ast
+
+    lines = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("solution") or meta.get("grade"):
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        lines += [ast.get_source_segment(source, node) for node in tree.body
+                  if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))]
+    return "\n".join(lines) + "\n"
+
+
+def _visible_parts(assignment, notebook) -> dict[str, str]:
+    """{function: the notebook's imports, then the visible part of the function's test cell}."""
+    nb = nbformat.read(REPO / "solutions" / assignment / notebook, as_version=4)
+    imports = _imports(nb)
+    parts = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        found = re.search(r"""check\(\s*["'][^"']+["']\s*,\s*["']([^"']+)["']""", cell.source)
+        if cell.cell_type == "code" and meta.get("grade") and found:
+            parts[found.group(1)] = imports + HIDDEN.sub("", cell.source)
+    return parts
+
+
+def _modules(lab):
+    folder = REPO / "tests" / "banks" / lab
+    for path in sorted(folder.glob("*.py")) + sorted((folder / "more").glob("*.py")):
+        yield path
+
+
+def _passes(visible: str, namespace: dict) -> tuple[bool, str]:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(visible, "<visible check>", "exec"), dict(namespace))
+        return True, ""
+    except Exception as exc:  # the check's own failure, whatever its type
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_every_mutant_fails_the_visible_check_of_what_its_bug_touches(lab):
+    parts = _visible_parts(*LABS[lab])
+    problems = []
+    for path in _modules(lab):
+        source = path.read_text()
+        namespace = {"__name__": f"bank_{path.stem}"}
+        exec(compile(source, str(path), "exec"), namespace)
+        doc = (namespace.get("__doc__") or "").strip()
+        targets = re.match(r"([\w, ]+):", doc).group(1).split(", ") if path.stem.startswith("buggy_") else []
+        for function, visible in parts.items():
+            ok, why = _passes(visible, namespace)
+            if path.stem.startswith("correct_") and not ok:
+                problems.append(f"{path.name}: a correct {function} fails its visible check: {why[:200]}")
+            if function in targets and ok and ORDINARY_RIGHT not in doc:
+                problems.append(f"{path.name}: its bug in {function} passes the visible check")
+    assert not problems, "\n".join(problems)
