@@ -12,7 +12,6 @@ Run ``make release`` afterwards to carry the paragraph into the students' notebo
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -23,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "autograder"))
 
 from emlab_grader.cases import cases_for  # noqa: E402
+from emlab_judge.verdicts import checked_functions  # noqa: E402
 
 SPLIT_HEADING = "**How the points of a function are split.**"
-_CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']\s*,\s*["']([^"']+)["']""")
 
 
 def graded_functions(nb) -> list[tuple[str, str]]:
@@ -33,7 +32,7 @@ def graded_functions(nb) -> list[tuple[str, str]]:
     found = []
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
-            for pair in _CHECK_CALL.findall(cell.source):
+            for pair in checked_functions(cell):
                 if pair not in found:
                     found.append(pair)
     return found
