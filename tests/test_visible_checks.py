@@ -17,7 +17,8 @@ import nbformat
 import pytest
 
 from conftest import REPO
-from grading_support import ORDINARY_RIGHT, BankSpec  # noqa: F401
+from emlab_judge.verdicts import checked_functions
+from grading_support import ORDINARY_RIGHT
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 LABS = {"lab01": ("01-two-means", "two_means.ipynb"), "lab02": ("02-lower-bound", "lower_bound.ipynb"),
@@ -53,9 +54,9 @@ def _visible_parts(assignment, notebook) -> dict[str, str]:
     parts = {}
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        found = re.search(r"""check\(\s*["'][^"']+["']\s*,\s*["']([^"']+)["']""", cell.source)
-        if cell.cell_type == "code" and meta.get("grade") and found:
-            parts[found.group(1)] = imports + HIDDEN.sub("", cell.source)
+        found = checked_functions(cell) if cell.cell_type == "code" and meta.get("grade") else []
+        for _, function in found:
+            parts[function] = imports + HIDDEN.sub("", cell.source)
     return parts
 
 
