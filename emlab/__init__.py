@@ -17,9 +17,14 @@ emlab.plotting  covariance_ellipse(), responsibility_colours(), plot_gmm_state()
                 gmm_legend_handles(), plot_loglik_history(); LAB_RC (readable font sizes)
 emlab.em        run_em(): an EM loop that calls the functions you write, returning an
                 EMHistory; kmeans_init(): a seeded k-means start
-emlab.checking  what every lab's visible checks share (message form, the monotone check)
-emlab.checks    visible checks for lab 03's exercises: check_e_step(), check_m_step(),
-                check_loglik(), check_monotone()
+emlab.visible   the one runner of every visible check (signature, untouched inputs, silenced
+                warnings, the case named, the mistake recognised) and its spec objects
+emlab.specs     each lab's visible checks as data: specs.labNN.SPECS, one FunctionSpec per
+                graded function (cases worked out by hand, relations, named mistakes)
+emlab.checking  what the labs share: the mistakes of a responsibility array, gamma_problem(),
+                the log-likelihood-never-decreases check
+emlab.checks    lab 03's visible checks: check_e_step(), check_m_step(), check_loglik(),
+                check_monotone()
 emlab.two_means lab 01: simulate_heights(), run_two_means_em(), loglik_surface(), figures
                 (plot_heights, plot_em_run, plot_surface, plot_em_path) and its visible checks
                 check_e_step(), check_m_step(), check_incomplete_loglik(), check_monotone()

@@ -86,7 +86,7 @@ def noisy_e_step(X, mu, Sigma, pi):
 @pytest.mark.parametrize("name,func,message", [
     ("e_step", naive_e_step, "log-sum-exp"),
     ("e_step", e_step_without_pi, "ignore the mixing weights"),
-    ("e_step", e_step_transposed, "Transposed"),
+    ("e_step", e_step_transposed, "looks transposed"),
     ("e_step", e_step_in_place, "modified its argument 'mu'"),
     ("m_step", m_step_over_n, "Sigma is divided by N;"),
     ("m_step", m_step_unnormalised_pi, "divide N_k by N"),

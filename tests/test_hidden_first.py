@@ -38,3 +38,23 @@ def test_every_labs_test_cells_have_their_hidden_checks_moved_first():
                 assert moved.startswith("### BEGIN HIDDEN TESTS\n__import__(\"emlab_grader\").check("), \
                     f"{path.name} {meta['grade_id']}"
                 compile(moved, meta["grade_id"], "exec")
+
+
+def test_the_delimiters_are_clear_hidden_tests_own():
+    """A course that configures other delimiters for ClearHiddenTests gets its blocks moved too,
+    found the way nbgrader finds them (a line containing the delimiter)."""
+    from traitlets.config import Config
+
+    from emlab_judge.hidden_first import HiddenChecksFirst
+
+    cell = CELL.replace("### BEGIN HIDDEN TESTS", "# >>> SECRET").replace("### END HIDDEN TESTS", "# <<< SECRET")
+    assert hidden_first(cell) == cell   # not the default delimiters: left alone
+    config = Config()
+    config.ClearHiddenTests.begin_test_delimeter = ">>> SECRET"
+    config.ClearHiddenTests.end_test_delimeter = "<<< SECRET"
+    node = nbformat.v4.new_code_cell(cell, metadata={"nbgrader": {"grade": True, "solution": False}})
+    moved, _ = HiddenChecksFirst(config=config).preprocess_cell(node, {}, 0)
+    assert moved.source.splitlines()[:3] == [
+        "# >>> SECRET", '__import__("emlab_grader").check("03-old-faithful", "e_step", e_step)', "# <<< SECRET"]
+    unclosed = "check_e_step(e_step)\n### BEGIN HIDDEN TESTS\n__import__(\"emlab_grader\").check(1)\n"
+    assert hidden_first(unclosed) == unclosed   # an unclosed block is not moved

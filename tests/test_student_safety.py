@@ -90,8 +90,8 @@ def package_callables(package: str = "emlab") -> list[tuple[str, Callable]]:
             seen.add(id(obj))
             found.append((name, obj))
 
-    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{package}.{info.name}")
+    for info in sorted(pkgutil.walk_packages(root.__path__, prefix=f"{package}."), key=lambda i: i.name):
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if not callable(obj) or getattr(obj, "__module__", None) != module.__name__:
                 continue

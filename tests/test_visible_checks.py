@@ -1,6 +1,8 @@
 """The visible checks are decisive: every bank mutant fails the visible check of each function
-its bug touches (a student sees the mistake while working, not only in the grade), every
-correct implementation passes them all. Mutants right on every ordinary case and wrong only
+its bug touches with the hint for its own mistake (a student sees the mistake while working,
+not only in the grade), every correct implementation passes them all. A mutant's docstring
+names the mistake the visible check must recognise, ``Visible mistake: e_step.swapped_groups``
+(a name from the lab's spec in ``emlab/specs``); a generic "wrong value" does not count. Mutants right on every ordinary case and wrong only
 on the far point (``ORDINARY_RIGHT`` in their docstring) are left to the hidden checks: the
 visible checks use small hand-checkable inputs, where nothing underflows.
 
@@ -17,6 +19,8 @@ import nbformat
 import pytest
 
 from conftest import REPO
+from emlab.specs import specs_of
+from emlab.visible import VisibleCheckFailure
 from emlab_judge.verdicts import checked_functions
 from grading_support import ORDINARY_RIGHT
 
@@ -66,13 +70,23 @@ def _modules(lab):
         yield path
 
 
-def _passes(visible: str, namespace: dict) -> tuple[bool, str]:
+def _passes(visible: str, namespace: dict) -> tuple[bool, str, str | None]:
+    """(passed, the failure in words, the recognised mistake's name or None)."""
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(visible, "<visible check>", "exec"), dict(namespace))
-        return True, ""
-    except Exception as exc:  # the check's own failure, whatever its type
-        return False, f"{type(exc).__name__}: {exc}"
+        return True, "", None
+    except VisibleCheckFailure as exc:
+        return False, f"{type(exc).__name__}: {exc}", exc.mistake
+    except Exception as exc:  # an exception from the function itself
+        return False, f"{type(exc).__name__}: {exc}", None
+
+
+def _named_mistakes(doc: str) -> dict[str, str]:
+    """{function: mistake} from a docstring's ``Visible mistake: f.name, g.name.`` line."""
+    found = re.search(r"^Visible mistakes?: (.+?)\.?$", doc, re.M)
+    pairs = [item.strip().split(".", 1) for item in found.group(1).split(",")] if found else []
+    return {function: mistake for function, mistake in pairs}
 
 
 @pytest.mark.parametrize("lab", sorted(LABS))
@@ -85,10 +99,33 @@ def test_every_mutant_fails_the_visible_check_of_what_its_bug_touches(lab):
         exec(compile(source, str(path), "exec"), namespace)
         doc = (namespace.get("__doc__") or "").strip()
         targets = re.match(r"([\w, ]+):", doc).group(1).split(", ") if path.stem.startswith("buggy_") else []
+        named = _named_mistakes(doc)
+        specs = specs_of(lab)
+        for function in named:
+            if function not in targets or named[function] not in _mistake_names(specs[function]):
+                problems.append(f"{path.name}: names {function}.{named[function]}, not a mistake of the spec of "
+                                f"a function its bug touches")
         for function, visible in parts.items():
-            ok, why = _passes(visible, namespace)
+            ok, why, mistake = _passes(visible, namespace)
             if path.stem.startswith("correct_") and not ok:
                 problems.append(f"{path.name}: a correct {function} fails its visible check: {why[:200]}")
-            if function in targets and ok and ORDINARY_RIGHT not in doc:
+            if function not in targets or ORDINARY_RIGHT in doc and function not in named:
+                continue
+            if ok:
                 problems.append(f"{path.name}: its bug in {function} passes the visible check")
+            elif function not in named:
+                problems.append(f"{path.name}: the docstring names no visible mistake for {function} (the check "
+                                f"said {mistake or 'nothing specific'}: {why[:160]})")
+            elif mistake != named[function]:
+                problems.append(f"{path.name}: {function}'s visible check should recognise {named[function]!r}, "
+                                f"but said {mistake!r}: {why[:200]}")
     assert not problems, "\n".join(problems)
+
+
+def _mistake_names(spec) -> set[str]:
+    """Every mistake a spec can name: its function-wide and per-case mistakes, its non-finite
+    hint, and the runner's own (an argument modified, no return value, not a tuple)."""
+    names = {m.name for m in spec.mistakes} | {spec.nonfinite.name}
+    names |= {m.name for case in spec.cases for m in case.mistakes}
+    return names | {"modified_input", "no_return", "not_a_tuple", "not_integer", "signature"}
+

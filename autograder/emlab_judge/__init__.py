@@ -14,6 +14,7 @@ What a submission may do (reads it, never trusts it)
   preflight     checks and repairs a submitted notebook against its source
   tamper        signs in a submission's code of interference with grading (for flags)
   sanitize      student HTML and markdown made safe to show
+  text          submission text bounded: cut at a word, valid UTF-8
   lateness      collect through no link; lateness from a time the student cannot write
 
 Where student code runs

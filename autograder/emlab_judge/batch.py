@@ -33,7 +33,7 @@ from .gradebook_sync import sync_gradebook
 from .harness import grade_submission
 from .nbgrader_run import STOP, stop_all
 from .results import SubmissionResult, stored_result_path
-from .results import store_result as _store_result
+from .results import store_result
 from . import kernel_forkserver, nbgrader_process
 from .gradebook import open_gradebook
 from .report import printable
@@ -154,7 +154,7 @@ def grade_folder(root: str | Path, *, submitted: str | Path | None = None, jobs:
                 kept = {pair: r for pair in pairs if (r := already_graded(course, *pair, gb=gb))}
         for pair, result in kept.items():
             if not stored_result_path(course, *pair).exists():
-                _store_result(course, SubmissionResult(**{**result.to_json(), "status": "graded"}))
+                store_result(course, SubmissionResult(**{**result.to_json(), "status": "graded"}))
         todo = [pair for pair in pairs if pair not in kept]
         if kept and stream:
             print(f"{len(kept)} submission(s) unchanged since graded: kept (--force to grade again)", file=stream)

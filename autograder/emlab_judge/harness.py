@@ -56,10 +56,6 @@ __all__ = ["Course", "SubmissionResult", "grade_submission", "discover", "sync_g
            "MAX_NOTEBOOK", "MAX_EXTRA_FILE", "MAX_EXTRAS", "MAX_SIGNS", "MAX_SKIPPED_CELLS", "MAX_VERDICTS_FILE",
            "SLOT_UID_BASE", "SLOT_UIDS", "UID_LOCK_DIR"]
 
-# The old private names, for callers outside emlab_judge that still import them from here.
-_store_result = store_result
-_nbgrader = run_nbgrader
-
 
 def grade_submission(course: Course, student: str, assignment: str, *, slot: int = 0,
                      limits: Limits | None = None, sandbox: bool | None = None) -> SubmissionResult:

@@ -10,19 +10,21 @@ always made, and partial credit always possible. The visible check still runs af
 the hidden checks raise nothing.
 
 Only blocks made of ``emlab_grader`` check calls (and comments) move: they use no name the
-visible part defines. Any other hidden block stays where the source put it.
+visible part defines. Any other hidden block stays where the source put it. A block is found the
+way nbgrader's ``ClearHiddenTests`` finds it (a line containing its begin delimiter, through a
+line containing its end delimiter), with the delimiters that preprocessor is configured with.
 """
 
 from __future__ import annotations
 
 import re
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 __all__ = ["HiddenChecksFirst", "hidden_first"]
 
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-_BLOCK = re.compile(rf"^[ \t]*{BEGIN}[ \t]*\n(.*?)^[ \t]*{END}[ \t]*(?:\n|\Z)", re.S | re.M)
+BEGIN = ClearHiddenTests.class_traits()["begin_test_delimeter"].default_value   # "BEGIN HIDDEN TESTS"
+END = ClearHiddenTests.class_traits()["end_test_delimeter"].default_value       # "END HIDDEN TESTS"
 _CHECK_LINE = re.compile(r"""^__import__\(\s*["']emlab_grader["']\s*\)\.check\(.*\)\s*(#.*)?$""")
 
 
@@ -31,15 +33,32 @@ def _self_contained(block: str) -> bool:
     return bool(lines) and all(_CHECK_LINE.match(line) for line in lines)
 
 
-def hidden_first(source: str) -> str:
+def _split(source: str, begin: str, end: str) -> tuple[list[tuple[str, list[str], str]], list[str]] | None:
+    """([(begin line, block lines, end line)], the other lines), or None when a block is not closed."""
+    blocks, rest, current = [], [], None
+    for line in source.splitlines():
+        if current is None and begin in line:
+            current = (line, [])
+        elif current is not None and end in line:
+            blocks.append((current[0], current[1], line))
+            current = None
+        elif current is not None:
+            current[1].append(line)
+        else:
+            rest.append(line)
+    return None if current is not None else (blocks, rest)
+
+
+def hidden_first(source: str, begin: str = BEGIN, end: str = END) -> str:
     """``source`` with its self-contained hidden blocks first (markers kept, so feedback still
-    strips them), the rest as it was."""
-    blocks = _BLOCK.findall(source)
-    if not blocks or not all(_self_contained(b) for b in blocks):
+    strips them), the rest as it was. ``begin`` and ``end`` are ClearHiddenTests' delimiters."""
+    split = _split(source, begin, end)
+    if split is None or not split[0] or not all(_self_contained("\n".join(b)) for _, b, _ in split[0]):
         return source
-    rest = _BLOCK.sub("", source).strip("\n")
-    hidden = "".join(b if b.endswith("\n") else b + "\n" for b in blocks)
-    return f"{BEGIN}\n{hidden}{END}\n" + (rest + "\n" if rest else "")
+    blocks, rest = split
+    lines = [blocks[0][0]] + [line for _, block, _ in blocks for line in block] + [blocks[0][2]]
+    rest_text = "\n".join(rest).strip("\n")
+    return "\n".join(lines) + "\n" + (rest_text + "\n" if rest_text else "")
 
 
 class HiddenChecksFirst(NbGraderPreprocessor):
@@ -49,5 +68,6 @@ class HiddenChecksFirst(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            cell.source = hidden_first(cell.source)
+            delimiters = ClearHiddenTests(parent=self.parent, config=self.config)
+            cell.source = hidden_first(cell.source, delimiters.begin_test_delimeter, delimiters.end_test_delimeter)
         return cell, resources

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .course import Course
 from .safe_fs import MiB, read_regular, write_atomic
+from .text import cut_at_word, valid_utf8
 
 __all__ = ["SubmissionResult", "MAX_LINES", "MAX_LINE", "stored_result_path", "store_result", "stored_results"]
 
@@ -59,11 +60,7 @@ class SubmissionResult:
 
 
 def _clean_text(value, limit: int) -> str:
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > limit:
-        cut = text.rfind(" ", 0, limit)
-        text = text[:cut if cut > limit // 2 else limit] + " …"
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return valid_utf8(cut_at_word(value if isinstance(value, str) else str(value), limit))
 
 
 def _bounded_lines(lines, what: str) -> list[str]:

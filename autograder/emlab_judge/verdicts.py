@@ -30,6 +30,7 @@ from emlab_grader.properties import property_problem
 from emlab_grader.record import MIME, RecordError, decode
 
 from .judge import judge
+from .text import one_line
 
 __all__ = ["CellVerdict", "FunctionVerdict", "judge_notebook", "checked_functions", "cell_score", "shorten"]
 
@@ -84,11 +85,7 @@ def _records_in(cell) -> list:
 def shorten(text, limit: int) -> str:
     """``text`` on one line, cut at the last word boundary before ``limit`` characters
     (then " …"): a summary that never ends mid-word."""
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[:cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+    return one_line(text, limit)
 
 
 def _cell_errored(cell) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emlab.lower_bound import gamma_problem
+from emlab.checking import gamma_problem
 
 from ..cases import Case, case_rng
 from ..properties import as_array, as_scalar

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emlab.checks import gamma_problem
+from emlab.checking import gamma_problem
 
 from ..cases import Case, case_rng, random_gmm_params, sample_gmm
 from ..properties import as_array, shape_message
@@ -79,7 +79,7 @@ def _props_e_step(kw, out):
     gamma, bad = as_array(out, "e_step's result")
     if bad:
         return bad
-    # the same facts the notebook's visible check explains (emlab.checks is student-safe)
+    # the same facts the visible checks explain (emlab.checking.gamma_problem, student-safe)
     return gamma_problem(gamma, kw["X"].shape[0], kw["mu"].shape[0])
 
 

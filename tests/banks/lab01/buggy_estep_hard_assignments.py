@@ -1,4 +1,7 @@
-"""e_step: hard 0/1 assignments to the nearer mean (as in k-means) instead of probabilities."""
+"""e_step: hard 0/1 assignments to the nearer mean (as in k-means) instead of probabilities.
+
+Visible mistake: e_step.hard_assignments.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""e_step: ratio of norm.pdf densities, 0/0 = NaN for a height far from both means. Right on every ordinary case."""
+"""e_step: ratio of norm.pdf densities, 0/0 = NaN for a height far from both means. Right on every ordinary case.
+
+Visible mistake: e_step.density_underflow.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""e_step: returns P(z = 2 | x), the probability of the group with mean mu2, instead of group 1's."""
+"""e_step: returns P(z = 2 | x), the probability of the group with mean mu2, instead of group 1's.
+
+Visible mistake: e_step.swapped_groups.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""e_step: passes the variance sigma**2 to norm.logpdf, whose scale is the standard deviation."""
+"""e_step: passes the variance sigma**2 to norm.logpdf, whose scale is the standard deviation.
+
+Visible mistake: e_step.variance_as_sd.
+"""
 
 import numpy as np
 from scipy.stats import norm

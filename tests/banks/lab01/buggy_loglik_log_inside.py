@@ -1,4 +1,7 @@
-"""incomplete_loglik: log inside the sum over the groups (0.5 log N1 + 0.5 log N2, Jensen's lower bound)."""
+"""incomplete_loglik: log inside the sum over the groups (0.5 log N1 + 0.5 log N2, Jensen's lower bound).
+
+Visible mistake: incomplete_loglik.log_inside_sum.
+"""
 
 import numpy as np
 from scipy.stats import norm

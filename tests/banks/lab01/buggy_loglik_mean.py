@@ -1,4 +1,7 @@
-"""incomplete_loglik: mean over the points instead of the sum."""
+"""incomplete_loglik: mean over the points instead of the sum.
+
+Visible mistake: incomplete_loglik.mean_not_sum.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""incomplete_loglik: leaves out the weights 1/2 of the two groups."""
+"""incomplete_loglik: leaves out the weights 1/2 of the two groups.
+
+Visible mistake: incomplete_loglik.no_weights_half.
+"""
 
 import numpy as np
 from scipy.stats import norm

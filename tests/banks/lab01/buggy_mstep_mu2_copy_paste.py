@@ -1,4 +1,7 @@
-"""m_step: mu2 is weighted by z_hat instead of 1 - z_hat (copied from mu1)."""
+"""m_step: mu2 is weighted by z_hat instead of 1 - z_hat (copied from mu1).
+
+Visible mistake: m_step.mu2_not_weighted_by_1_minus_z.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""m_step: divides both weighted sums by n instead of by sum z_hat and sum (1 - z_hat)."""
+"""m_step: divides both weighted sums by n instead of by sum z_hat and sum (1 - z_hat).
+
+Visible mistake: m_step.divided_by_n.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""e_step, incomplete_loglik: e_step returns P(z = 2 | x) and the log-likelihood leaves out the weights 1/2."""
+"""e_step, incomplete_loglik: e_step returns P(z = 2 | x) and the log-likelihood leaves out the weights 1/2.
+
+Visible mistake: e_step.swapped_groups, incomplete_loglik.no_weights_half.
+"""
 
 import numpy as np
 from scipy.stats import norm

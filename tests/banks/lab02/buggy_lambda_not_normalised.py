@@ -1,4 +1,7 @@
-"""update_lambda: returns the counts N_j = sum_i gamma_ij, not N_j / n."""
+"""update_lambda: returns the counts N_j = sum_i gamma_ij, not N_j / n.
+
+Visible mistake: update_lambda.counts_not_weights.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

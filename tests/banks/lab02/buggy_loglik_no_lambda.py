@@ -1,4 +1,7 @@
-"""compute_loglik: leaves out the weights lam (sum of the plain densities)."""
+"""compute_loglik: leaves out the weights lam (sum of the plain densities).
+
+Visible mistake: compute_loglik.no_weights.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

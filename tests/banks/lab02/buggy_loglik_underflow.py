@@ -1,4 +1,7 @@
-"""compute_loglik: log of a sum of densities, -inf for a point far from every component. Right on every ordinary case."""
+"""compute_loglik: log of a sum of densities, -inf for a point far from every component. Right on every ordinary case.
+
+Visible mistake: compute_loglik.log_of_underflowed_sum.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

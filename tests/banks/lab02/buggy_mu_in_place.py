@@ -1,4 +1,7 @@
-"""update_mu: normalises gamma in place (gamma /= ...), modifying its argument."""
+"""update_mu: normalises gamma in place (gamma /= ...), modifying its argument.
+
+Visible mistake: update_mu.modified_input.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

@@ -1,4 +1,7 @@
-"""update_mu: ignores gamma, every mean is the plain average of the points."""
+"""update_mu: ignores gamma, every mean is the plain average of the points.
+
+Visible mistake: update_mu.ignores_gamma.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

@@ -1,4 +1,7 @@
-"""calc_probs: returns lam_j N(x_i | mu_j, sigma_j^2) without dividing by the sum over components."""
+"""calc_probs: returns lam_j N(x_i | mu_j, sigma_j^2) without dividing by the sum over components.
+
+Visible mistake: calc_probs.rows_not_normalised.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

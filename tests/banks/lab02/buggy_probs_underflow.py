@@ -1,4 +1,7 @@
-"""calc_probs: divides densities, 0/0 = NaN for a point far from every component. Right on every ordinary case."""
+"""calc_probs: divides densities, 0/0 = NaN for a point far from every component. Right on every ordinary case.
+
+Visible mistake: calc_probs.density_underflow.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

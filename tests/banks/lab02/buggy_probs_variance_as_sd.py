@@ -1,4 +1,7 @@
-"""calc_probs: passes sigma**2 as the scale (a variance used as a standard deviation)."""
+"""calc_probs: passes sigma**2 as the scale (a variance used as a standard deviation).
+
+Visible mistake: calc_probs.variance_as_sd.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

@@ -1,4 +1,7 @@
-"""compute_q: leaves out the entropy term (the expected complete log-likelihood only)."""
+"""compute_q: leaves out the entropy term (the expected complete log-likelihood only).
+
+Visible mistake: compute_q.no_entropy.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

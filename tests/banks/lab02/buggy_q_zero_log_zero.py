@@ -1,4 +1,7 @@
-"""compute_q: gamma * np.log(gamma) gives NaN where gamma = 0 (0 log 0 should be 0)."""
+"""compute_q: gamma * np.log(gamma) gives NaN where gamma = 0 (0 log 0 should be 0).
+
+Visible mistake: compute_q.zero_log_zero.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""update_sigma: returns the variances, not the standard deviations."""
+"""update_sigma: returns the variances, not the standard deviations.
+
+Visible mistake: update_sigma.returns_variance.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

@@ -1,4 +1,7 @@
-"""update_mu, update_lambda: the means divide by n and the weights are the counts N_j."""
+"""update_mu, update_lambda: the means divide by n and the weights are the counts N_j.
+
+Visible mistake: update_mu.divided_by_n, update_lambda.counts_not_weights.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, xlogy

@@ -1,4 +1,7 @@
-"""m_step: centres every covariance on the overall data mean instead of the component's new mean."""
+"""m_step: centres every covariance on the overall data mean instead of the component's new mean.
+
+Visible mistake: m_step.sigma_centred_on_overall_mean.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""e_step: hard 0/1 assignments (argmax, as in k-means) instead of soft responsibilities."""
+"""e_step: hard 0/1 assignments (argmax, as in k-means) instead of soft responsibilities.
+
+Visible mistake: e_step.hard_assignments.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

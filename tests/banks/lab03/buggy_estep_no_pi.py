@@ -1,4 +1,7 @@
-"""e_step: leaves out the mixing weights pi_k (responsibilities from the densities alone)."""
+"""e_step: leaves out the mixing weights pi_k (responsibilities from the densities alone).
+
+Visible mistake: e_step.no_pi.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""e_step: densities from scipy's pdf, not in the log domain: 0/0 = NaN for a point far from every component. Right on every ordinary case."""
+"""e_step: densities from scipy's pdf, not in the log domain: 0/0 = NaN for a point far from every component. Right on every ordinary case.
+
+Visible mistake: e_step.density_underflow.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

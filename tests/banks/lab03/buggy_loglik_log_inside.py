@@ -1,4 +1,7 @@
-"""loglik: puts the log inside the sum over components: sum_n sum_k pi_k log N(x_n | mu_k, Sigma_k)."""
+"""loglik: puts the log inside the sum over components: sum_n sum_k pi_k log N(x_n | mu_k, Sigma_k).
+
+Visible mistake: loglik.log_inside_sum.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""loglik: returns the mean over points instead of the sum."""
+"""loglik: returns the mean over points instead of the sum.
+
+Visible mistake: loglik.mean_not_sum.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

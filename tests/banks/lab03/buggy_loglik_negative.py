@@ -1,4 +1,7 @@
-"""loglik: returns the negative log-likelihood (a loss) instead of the log-likelihood."""
+"""loglik: returns the negative log-likelihood (a loss) instead of the log-likelihood.
+
+Visible mistake: loglik.wrong_sign.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""loglik: leaves out the mixing weights pi_k."""
+"""loglik: leaves out the mixing weights pi_k.
+
+Visible mistake: loglik.no_pi.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

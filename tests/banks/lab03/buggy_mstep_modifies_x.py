@@ -1,4 +1,7 @@
-"""m_step: diff = X aliases the input, so diff -= mu_k changes the caller's X (and the later covariances)."""
+"""m_step: diff = X aliases the input, so diff -= mu_k changes the caller's X (and the later covariances).
+
+Visible mistake: m_step.modified_input.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

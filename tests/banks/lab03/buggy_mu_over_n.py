@@ -1,4 +1,7 @@
-"""m_step: divides each mean by N instead of N_k (the covariances are centred on those means)."""
+"""m_step: divides each mean by N instead of N_k (the covariances are centred on those means).
+
+Visible mistake: m_step.mu_over_n.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""e_step, loglik: the shared density helper leaves out the |Sigma_k|^(-1/2) factor."""
+"""e_step, loglik: the shared density helper leaves out the |Sigma_k|^(-1/2) factor.
+
+Visible mistake: e_step.no_determinant, loglik.no_determinant.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

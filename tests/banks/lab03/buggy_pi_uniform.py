@@ -1,4 +1,7 @@
-"""m_step: keeps the mixing weights uniform (1/K) instead of N_k / N."""
+"""m_step: keeps the mixing weights uniform (1/K) instead of N_k / N.
+
+Visible mistake: m_step.pi_uniform.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

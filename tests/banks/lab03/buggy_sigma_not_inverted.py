@@ -1,4 +1,7 @@
-"""e_step, loglik: the shared density helper's exponent uses Sigma_k instead of its inverse."""
+"""e_step, loglik: the shared density helper's exponent uses Sigma_k instead of its inverse.
+
+Visible mistake: e_step.sigma_not_inverted, loglik.sigma_not_inverted.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

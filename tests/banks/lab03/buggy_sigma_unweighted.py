@@ -1,4 +1,7 @@
-"""m_step: every covariance is np.cov of all the points (no responsibilities; np.cov re-centres on the overall mean, divides by N)."""
+"""m_step: every covariance is np.cov of all the points (no responsibilities; np.cov re-centres on the overall mean, divides by N).
+
+Visible mistake: m_step.sigma_unweighted.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

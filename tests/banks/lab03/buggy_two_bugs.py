@@ -1,4 +1,7 @@
-"""e_step, m_step: the E step ignores pi_k and the M step divides the covariances by N."""
+"""e_step, m_step: the E step ignores pi_k and the M step divides the covariances by N.
+
+Visible mistake: e_step.no_pi, m_step.sigma_over_n.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

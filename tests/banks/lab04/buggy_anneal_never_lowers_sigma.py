@@ -1,4 +1,7 @@
-"""anneal: the inner loop always uses sigmas[0]: sigma is never lowered (the schedule is only recorded)."""
+"""anneal: the inner loop always uses sigmas[0]: sigma is never lowered (the schedule is only recorded).
+
+Visible mistake: anneal.never_lowers_sigma.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""anneal: every sigma restarts from mu0 instead of continuing from the previous mu."""
+"""anneal: every sigma restarts from mu0 instead of continuing from the previous mu.
+
+Visible mistake: anneal.restarts_from_mu0.
+"""
 
 import numpy as np
 from scipy.stats import norm

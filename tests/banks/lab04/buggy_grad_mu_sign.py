@@ -1,4 +1,7 @@
-"""grad_ll: d ll / d mu with the sign flipped (mu - tanh instead of tanh - mu)."""
+"""grad_ll: d ll / d mu with the sign flipped (mu - tanh instead of tanh - mu).
+
+Visible mistake: grad_ll.mu_derivative_sign.
+"""
 
 import numpy as np
 from scipy.stats import norm

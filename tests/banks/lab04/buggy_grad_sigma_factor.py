@@ -1,4 +1,7 @@
-"""grad_ll: d ll / d sigma loses the factor 2 of the chain rule through mu / sigma^2 (mu tanh, not 2 mu tanh)."""
+"""grad_ll: d ll / d sigma loses the factor 2 of the chain rule through mu / sigma^2 (mu tanh, not 2 mu tanh).
+
+Visible mistake: grad_ll.sigma_chain_rule_factor.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""hessian_ll: off by a factor 1/2 (the Hessian of one point's log-density)."""
+"""hessian_ll: off by a factor 1/2 (the Hessian of one point's log-density).
+
+Visible mistake: hessian_ll.half_hessian.
+"""
 
 import numpy as np
 from scipy.stats import norm

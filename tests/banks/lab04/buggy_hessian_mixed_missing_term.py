@@ -1,4 +1,7 @@
-"""hessian_ll: the mixed derivative drops the term from differentiating tanh(mu / sigma^2) in sigma."""
+"""hessian_ll: the mixed derivative drops the term from differentiating tanh(mu / sigma^2) in sigma.
+
+Visible mistake: hessian_ll.mixed_missing_tanh_term.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""ll: the mean of the two points' log-densities instead of their sum."""
+"""ll: the mean of the two points' log-densities instead of their sum.
+
+Visible mistake: ll.mean_not_sum.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""log_density: sigma used as a variance (scale = sqrt(sigma)); ll computed on its own, correctly."""
+"""log_density: sigma used as a variance (scale = sqrt(sigma)); ll computed on its own, correctly.
+
+Visible mistake: log_density.sigma_as_variance.
+"""
 
 import numpy as np
 from scipy.stats import norm

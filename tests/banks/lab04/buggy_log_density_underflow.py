@@ -1,4 +1,7 @@
-"""log_density, ll: the log of a sum of norm.pdf densities: -inf for points far from both components (ll uses it)."""
+"""log_density, ll: the log of a sum of norm.pdf densities: -inf for points far from both components (ll uses it).
+
+Visible mistake: log_density.log_of_underflowed_sum, ll.log_of_underflowed_sum.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""ll, anneal: ll is the mean over the points, and anneal never lowers sigma."""
+"""ll, anneal: ll is the mean over the points, and anneal never lowers sigma.
+
+Visible mistake: ll.mean_not_sum, anneal.never_lowers_sigma.
+"""
 
 import numpy as np
 from scipy.stats import norm

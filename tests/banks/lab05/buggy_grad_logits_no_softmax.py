@@ -1,4 +1,7 @@
-"""grad_neg_loglik: d_logits is dE/dpi = -sum gamma / pi, ignoring the softmax."""
+"""grad_neg_loglik: d_logits is dE/dpi = -sum gamma / pi, ignoring the softmax.
+
+Visible mistake: grad_neg_loglik.logits_without_softmax.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""grad_neg_loglik: d_sigma uses 1 / sigma instead of D / sigma (one dimension only)."""
+"""grad_neg_loglik: d_sigma uses 1 / sigma instead of D / sigma (one dimension only).
+
+Visible mistake: grad_neg_loglik.sigma_one_dimension.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""grad_neg_loglik: returns the gradient of log L instead of E = -log L (every sign flipped)."""
+"""grad_neg_loglik: returns the gradient of log L instead of E = -log L (every sign flipped).
+
+Visible mistake: grad_neg_loglik.gradient_of_log_L.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

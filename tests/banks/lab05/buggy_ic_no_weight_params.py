@@ -1,4 +1,7 @@
-"""information_criteria: counts no parameters for the mixing weights."""
+"""information_criteria: counts no parameters for the mixing weights.
+
+Visible mistake: information_criteria.weights_not_counted.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""merge_candidates: pairs in increasing order of J_merge (worst candidate first)."""
+"""merge_candidates: pairs in increasing order of J_merge (worst candidate first).
+
+Visible mistake: merge_candidates.ascending_order.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""m_step_isotropic: the variance is the mean squared distance, without the 1/D."""
+"""m_step_isotropic: the variance is the mean squared distance, without the 1/D.
+
+Visible mistake: m_step_isotropic.variance_without_1_over_D.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

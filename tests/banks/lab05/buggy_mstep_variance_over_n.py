@@ -1,4 +1,7 @@
-"""m_step_isotropic: the variance divides by N D instead of N_j D."""
+"""m_step_isotropic: the variance divides by N D instead of N_j D.
+
+Visible mistake: m_step_isotropic.variance_over_N.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""reset_starved: resets components with N_j <= N / (2M) instead of fewer than N / (2M)."""
+"""reset_starved: resets components with N_j <= N / (2M) instead of fewer than N / (2M).
+
+Visible mistake: reset_starved.reset_at_threshold.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""reset_starved: moves the starved components in the caller's arrays (no copy)."""
+"""reset_starved: moves the starved components in the caller's arrays (no copy).
+
+Visible mistake: reset_starved.modified_input.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""running_mean_var: the variances divide by n - 1 instead of n."""
+"""running_mean_var: the variances divide by n - 1 instead of n.
+
+Visible mistake: running_mean_var.divides_by_n_minus_1.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""split_criterion: leaves out sum f log f (returns -sum f log p only)."""
+"""split_criterion: leaves out sum f log f (returns -sum f log p only).
+
+Visible mistake: split_criterion.missing_f_log_f.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""m_step_isotropic, information_criteria: no 1/D in the variance, and log10(N) in BIC."""
+"""m_step_isotropic, information_criteria: no 1/D in the variance, and log10(N) in BIC.
+
+Visible mistake: m_step_isotropic.variance_without_1_over_D, information_criteria.log10_in_bic.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""e_step: divides the squared distance by 2 * sigma instead of 2 * sigma**2 (sigma read as a variance)."""
+"""e_step: divides the squared distance by 2 * sigma instead of 2 * sigma**2 (sigma read as a variance).
+
+Visible mistake: e_step.sigma_as_variance.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""incomplete_loglik: log of a sum of norm.pdf densities, -inf for a height far from both means."""
+"""incomplete_loglik: log of a sum of norm.pdf densities, -inf for a height far from both means.
+
+Visible mistake: incomplete_loglik.log_of_underflowed_sum.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""incomplete_loglik: returns the per-point log-likelihoods, an array of shape (n,), not their sum."""
+"""incomplete_loglik: returns the per-point log-likelihoods, an array of shape (n,), not their sum.
+
+Visible mistake: incomplete_loglik.one_value_per_person.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""incomplete_loglik: passes the variance sigma**2 to norm.logpdf, whose scale is the standard deviation."""
+"""incomplete_loglik: passes the variance sigma**2 to norm.logpdf, whose scale is the standard deviation.
+
+Visible mistake: incomplete_loglik.variance_as_sd.
+"""
 
 import numpy as np
 from scipy.stats import norm

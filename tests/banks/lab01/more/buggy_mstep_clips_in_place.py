@@ -1,4 +1,7 @@
-"""m_step: clips z_hat in place (np.clip(..., out=z_hat)) to avoid dividing by zero, modifying the caller's array."""
+"""m_step: clips z_hat in place (np.clip(..., out=z_hat)) to avoid dividing by zero, modifying the caller's array.
+
+Visible mistake: m_step.modified_input.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""m_step: rounds z_hat to 0/1 (z_hat > 0.5) before averaging."""
+"""m_step: rounds z_hat to 0/1 (z_hat > 0.5) before averaging.
+
+Visible mistake: m_step.zero_weight_group.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""m_step: computes Sigma_k before mu_k in the same loop, around the zero-initialised mean (a raw second moment)."""
+"""m_step: computes Sigma_k before mu_k in the same loop, around the zero-initialised mean (a raw second moment).
+
+Visible mistake: m_step.sigma_centred_on_zero.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

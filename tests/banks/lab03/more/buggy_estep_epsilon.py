@@ -1,4 +1,7 @@
-"""e_step: adds 1e-12 to every density to dodge 0/0, so a far point gets uniform responsibilities."""
+"""e_step: adds 1e-12 to every density to dodge 0/0, so a far point gets uniform responsibilities.
+
+Visible mistake: e_step.epsilon_added.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

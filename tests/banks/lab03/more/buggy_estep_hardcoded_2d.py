@@ -1,4 +1,7 @@
-"""e_step: the bivariate density written out for D = 2 (sigma_x, sigma_y, rho); wrong for any other D."""
+"""e_step: the bivariate density written out for D = 2 (sigma_x, sigma_y, rho); wrong for any other D.
+
+Visible mistake: e_step.only_two_features.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""e_step: normalises gamma over the points (axis 0) instead of over the components (axis 1)."""
+"""e_step: normalises gamma over the points (axis 0) instead of over the components (axis 1).
+
+Visible mistake: e_step.columns_normalised.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""e_step: returns gamma transposed, shape (K, N) instead of (N, K)."""
+"""e_step: returns gamma transposed, shape (K, N) instead of (N, K).
+
+Visible mistake: e_step.transposed.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

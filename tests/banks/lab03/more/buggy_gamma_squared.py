@@ -1,4 +1,7 @@
-"""m_step: weights each outer product by gamma[n, k] squared."""
+"""m_step: weights each outer product by gamma[n, k] squared.
+
+Visible mistake: m_step.gamma_squared.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

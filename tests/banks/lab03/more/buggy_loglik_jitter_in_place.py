@@ -1,4 +1,7 @@
-"""loglik: adds a 1e-6 jitter to Sigma in place, changing the caller's covariances."""
+"""loglik: adds a 1e-6 jitter to Sigma in place, changing the caller's covariances.
+
+Visible mistake: loglik.modified_input.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""loglik: leaves out the (2 pi)^(-D/2) constant of the density (it cancels in the E step, not here)."""
+"""loglik: leaves out the (2 pi)^(-D/2) constant of the density (it cancels in the E step, not here).
+
+Visible mistake: loglik.missing_2pi.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

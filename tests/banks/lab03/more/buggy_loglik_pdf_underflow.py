@@ -1,4 +1,7 @@
-"""loglik: log of a sum of scipy pdf values: log(0) = -inf for a point far from every component."""
+"""loglik: log of a sum of scipy pdf values: log(0) = -inf for a point far from every component.
+
+Visible mistake: loglik.log_of_underflowed_sum.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

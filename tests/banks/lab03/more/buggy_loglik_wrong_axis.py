@@ -1,4 +1,7 @@
-"""loglik: log-sum-exp over the points (axis 0) instead of over the components (axis 1)."""
+"""loglik: log-sum-exp over the points (axis 0) instead of over the components (axis 1).
+
+Visible mistake: loglik.logsumexp_over_points.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

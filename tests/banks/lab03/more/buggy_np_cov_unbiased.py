@@ -1,4 +1,7 @@
-"""m_step: np.cov with aweights and its default ddof (an 'unbiased' weighted covariance), not the ML estimate."""
+"""m_step: np.cov with aweights and its default ddof (an 'unbiased' weighted covariance), not the ML estimate.
+
+Visible mistake: m_step.sigma_unbiased.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

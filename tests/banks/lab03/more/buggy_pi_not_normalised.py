@@ -1,4 +1,7 @@
-"""m_step: returns pi = N_k, not divided by N."""
+"""m_step: returns pi = N_k, not divided by N.
+
+Visible mistake: m_step.pi_not_summing_to_one.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

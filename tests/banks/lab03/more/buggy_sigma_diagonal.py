@@ -1,4 +1,7 @@
-"""m_step: keeps only the variances (diagonal covariances)."""
+"""m_step: keeps only the variances (diagonal covariances).
+
+Visible mistake: m_step.sigma_diagonal.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

@@ -1,4 +1,7 @@
-"""m_step: divides each covariance by N_k - 1 (unbiased) instead of N_k."""
+"""m_step: divides each covariance by N_k - 1 (unbiased) instead of N_k.
+
+Visible mistake: m_step.sigma_unbiased.
+"""
 
 import numpy as np
 from scipy.special import logsumexp

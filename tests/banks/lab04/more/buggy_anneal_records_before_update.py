@@ -1,4 +1,7 @@
-"""anneal: row t records mu before the inner loop at sigmas[t], not after it."""
+"""anneal: row t records mu before the inner loop at sigmas[t], not after it.
+
+Visible mistake: anneal.records_before_update.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""anneal: the update divides by sigma instead of sigma^2 (mu <- tanh(mu / sigma))."""
+"""anneal: the update divides by sigma instead of sigma^2 (mu <- tanh(mu / sigma)).
+
+Visible mistake: anneal.update_divides_by_sigma.
+"""
 
 import numpy as np
 from scipy.stats import norm

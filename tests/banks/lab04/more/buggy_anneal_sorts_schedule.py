@@ -1,4 +1,7 @@
-"""anneal: sorts the schedule into decreasing order instead of using it in the order given."""
+"""anneal: sorts the schedule into decreasing order instead of using it in the order given.
+
+Visible mistake: anneal.sorts_schedule.
+"""
 
 import numpy as np
 from scipy.stats import norm

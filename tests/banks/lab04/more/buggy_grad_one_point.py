@@ -1,4 +1,7 @@
-"""grad_ll: the gradient of the log-density of the point +1 only (half the gradient)."""
+"""grad_ll: the gradient of the log-density of the point +1 only (half the gradient).
+
+Visible mistake: grad_ll.one_point_only.
+"""
 
 import numpy as np
 from scipy.stats import norm

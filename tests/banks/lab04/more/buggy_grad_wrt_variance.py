@@ -1,4 +1,7 @@
-"""grad_ll: the second component is d ll / d sigma^2 (the derivative with respect to the variance)."""
+"""grad_ll: the second component is d ll / d sigma^2 (the derivative with respect to the variance).
+
+Visible mistake: grad_ll.derivative_wrt_variance.
+"""
 
 import numpy as np
 from scipy.stats import norm

@@ -1,4 +1,7 @@
-"""hessian_ll: d tanh(a) / da taken as 1 - tanh(a) instead of 1 - tanh(a)^2."""
+"""hessian_ll: d tanh(a) / da taken as 1 - tanh(a) instead of 1 - tanh(a)^2.
+
+Visible mistake: hessian_ll.sech_not_squared.
+"""
 
 import numpy as np
 from scipy.stats import norm

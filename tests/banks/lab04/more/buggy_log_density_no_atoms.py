@@ -1,4 +1,7 @@
-"""log_density: sigma <= 0 gives -inf everywhere, forgetting the atoms at +-mu; ll computed on its own."""
+"""log_density: sigma <= 0 gives -inf everywhere, forgetting the atoms at +-mu; ll computed on its own.
+
+Visible mistake: log_density.no_dirac_atoms.
+"""
 
 import numpy as np
 from scipy.stats import norm

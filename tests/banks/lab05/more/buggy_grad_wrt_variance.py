@@ -1,4 +1,7 @@
-"""grad_neg_loglik: d_sigma is the derivative with respect to the variance sigma^2, not sigma."""
+"""grad_neg_loglik: d_sigma is the derivative with respect to the variance sigma^2, not sigma.
+
+Visible mistake: grad_neg_loglik.derivative_wrt_variance.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

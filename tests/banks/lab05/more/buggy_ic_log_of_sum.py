@@ -1,4 +1,7 @@
-"""information_criteria: l as the log of a sum of densities, not with log-sum-exp: infinite for a far point. Right on every ordinary case."""
+"""information_criteria: l as the log of a sum of densities, not with log-sum-exp: infinite for a far point. Right on every ordinary case.
+
+Visible mistake: information_criteria.log_of_underflowed_density.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""information_criteria: returns (aic, bic) instead of (bic, aic)."""
+"""information_criteria: returns (aic, bic) instead of (bic, aic).
+
+Visible mistake: information_criteria.swapped.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""merge_candidates: ranks pairs by the cosine of the responsibility vectors, not the inner product."""
+"""merge_candidates: ranks pairs by the cosine of the responsibility vectors, not the inner product.
+
+Visible mistake: merge_candidates.cosine_not_inner_product.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

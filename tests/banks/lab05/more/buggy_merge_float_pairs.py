@@ -1,4 +1,7 @@
-"""merge_candidates: the pairs returned as a float array, not integer component indices."""
+"""merge_candidates: the pairs returned as a float array, not integer component indices.
+
+Visible mistake: merge_candidates.not_integer.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

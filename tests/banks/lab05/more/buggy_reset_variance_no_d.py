@@ -1,4 +1,7 @@
-"""reset_starved: the reset variance is the mean squared distance to the data mean, without the 1/D."""
+"""reset_starved: the reset variance is the mean squared distance to the data mean, without the 1/D.
+
+Visible mistake: reset_starved.variance_without_1_over_D.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

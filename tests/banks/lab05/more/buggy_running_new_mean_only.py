@@ -1,4 +1,7 @@
-"""running_mean_var: the variance update uses (x_n - m_n)^2, the new mean only."""
+"""running_mean_var: the variance update uses (x_n - m_n)^2, the new mean only.
+
+Visible mistake: running_mean_var.new_mean_only.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

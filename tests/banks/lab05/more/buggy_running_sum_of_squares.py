@@ -1,4 +1,7 @@
-"""running_mean_var: the variance as the running mean of x^2 minus the squared mean: digits lost on data with a large offset. Right on every ordinary case."""
+"""running_mean_var: the variance as the running mean of x^2 minus the squared mean: digits lost on data with a large offset. Right on every ordinary case.
+
+Visible mistake: running_mean_var.sum_of_squares_cancellation.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""split_criterion: ln p_k taken as the log of scipy's pdf, not in the log domain: infinite for a far point. Right on every ordinary case."""
+"""split_criterion: ln p_k taken as the log of scipy's pdf, not in the log domain: infinite for a far point. Right on every ordinary case.
+
+Visible mistake: split_criterion.log_of_underflowed_pdf.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)

@@ -1,4 +1,7 @@
-"""split_criterion: uses gamma_nk instead of f_k = gamma_nk / N_k."""
+"""split_criterion: uses gamma_nk instead of f_k = gamma_nk / N_k.
+
+Visible mistake: split_criterion.f_not_normalised.
+"""
 
 import numpy as np
 from scipy.special import logsumexp, softmax  # noqa: F401 (not every function needs both)
