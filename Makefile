@@ -6,7 +6,8 @@
 #   make run-sources [ASSIGNMENT=id]  run source notebooks and store their outputs (nbval compares them)
 #   make autograde  [ASSIGNMENT=id] [STUDENT=id] [JOBS=n] [FORCE=1] [SHARD=k/n]  grade autograder/submitted/
 #                   in the sandbox, verdicts judged outside the kernel; report in autograder/report/
-#   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests
+#   make feedback   [ASSIGNMENT=id] [STUDENT=id]  feedback HTML without hidden tests, for every lab with
+#                   graded work (the others skipped, saying so), and a page for each ungradable submission
 #   make grades     autograder/grades.csv (nbgrader's export columns), autograder/lms.csv (one row
 #                   per student, a column per assignment: Canvas/Moodle import) and the grade report
 #                   autograder/report/grades.html (figures, failures per question, flagged, late)
@@ -110,9 +111,7 @@ autograde: $(READY) system-deps
 	  $(if $(SHARD),--shard=$(SHARD))
 
 feedback: $(READY)
-	@for a in $(targets); do \
-	  $(NBGRADER) generate_feedback "$$a" $(student_flag) --force || exit 1; \
-	done
+	@$(BIN)/python -m emlab_judge feedback $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT)) $(student_flag)
 
 grades: $(READY)
 	$(BIN)/python -m emlab_judge grades
@@ -123,7 +122,7 @@ student-bundle: $(READY)
 
 clean:
 	rm -rf autograder/gradebook.db autograder/autograded autograder/feedback autograder/report \
-	  autograder/.staging autograder/grades.csv test-artifacts dist .pytest_cache
+	  autograder/.staging autograder/grades.csv autograder/lms.csv test-artifacts dist .pytest_cache
 	find . -path ./.venv -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -prune -exec rm -rf {} +
 
 distclean: clean

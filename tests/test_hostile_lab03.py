@@ -164,6 +164,29 @@ def test_feedback_shows_the_message_not_the_hidden_tests(graded):
         assert secret not in html, f"feedback leaks {secret!r}"
 
 
+def test_make_feedback_gives_every_student_a_page_the_ungradable_ones_too(graded):
+    """``python -m emlab_judge feedback`` (what make feedback runs): a page for every graded
+    submission, and for one that could not be graded (malformed JSON) a page naming why, with
+    the files nbgrader release_feedback needs; no hidden test on any page."""
+    course, submissions, results = graded
+    proc = subprocess.run([sys.executable, "-m", "emlab_judge", "feedback", "--root", str(course.root)],
+                          cwd=course.root, env=course.env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    broken = next(s for s, r in results.items() if r["status"] == "ungradable")
+    assert f"a page for {broken}, whose submission could not be graded" in proc.stdout, proc.stdout
+    for student, result in results.items():
+        folder = course.autograder / "feedback" / student / H.ASSIGNMENT
+        page = (folder / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+        for secret in ("BEGIN HIDDEN TESTS", "emlab_grader", "vnd.emlab.record"):
+            assert secret not in page, f"{student}'s feedback leaks {secret!r}"
+        if result["status"] == "ungradable":
+            assert "could not be graded" in page and "not valid JSON" in page, page[:2000]
+            assert "<script" not in page.lower()
+            # what nbgrader release_feedback reads beside each page (these submissions were copied
+            # in by hand, without nbgrader submit's files: a timestamp of now, an empty secret)
+            assert (folder / "timestamp.txt").read_text() and (folder / "submission_secret.txt").is_file()
+
+
 def test_grades_export_has_every_student(graded):
     """make grades: nbgrader's CSV export, one row per student and assignment, judged scores."""
     import csv
@@ -208,8 +231,12 @@ def test_lms_export_one_row_per_student_a_column_per_assignment(graded):
                            "--to", str(out)], cwd=course.root, env=course.env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.reader(out.open()))
-    assert rows[0] == ["Student ID", "Student Name", H.ASSIGNMENT]
+    assert rows[0] == ["Student ID", "Student Name", H.ASSIGNMENT, f"{H.ASSIGNMENT} state"]
     assert rows[1][0] == "Points Possible" and float(rows[1][2]) > sum(H.POINTS.values())
-    scores = {r[0]: float(r[2]) for r in rows[2:]}
-    assert set(scores) == set(submissions)
-    assert all(scores[s] == pytest.approx(results[s]["score"]) for s in submissions)
+    cells = {r[0]: (r[2], r[3]) for r in rows[2:]}
+    assert set(cells) == set(submissions)
+    for student, (score, state) in cells.items():
+        if results[student]["status"] in {"ungradable", "failed"}:
+            assert (score, state) == ("", "ungradable"), student   # no grade, not a 0
+        else:
+            assert float(score) == pytest.approx(results[student]["score"]) and state == "submitted", student

@@ -128,8 +128,8 @@ def test_the_grade_report_says_what_each_verdict_rests_on(course, monkeypatch):
     assert "the gradebook has" in timing["mallory"]["note"]  # nbgrader's penalty used the forged time
     assert [x["student"] for x in stats.late] == ["mallory"]
     assert timing["olive"] == {"student": "olive", "timestamp": (DUE - dt.timedelta(hours=2)).strftime("%Y-%m-%d %H:%M"),
-                               "verdict": "on time", "late_by_hours": 0.0, "source": STUDENT_SOURCE,
-                               "trusted": False, "note": ""}
+                               "verdict": "on time", "late_by_hours": 0.0, "late_by_seconds": 0.0,
+                               "late_by": "", "source": STUDENT_SOURCE, "trusted": False, "note": ""}
     page = grade_report.write_grade_report(Course(course.root)).read_text()
     late, on_time = page.split("<h3>Late submissions</h3>")[1].split("<h3>On time (or with no time)</h3>")
     assert "mallory" in late and RECORD_SOURCE in late and "olive" not in late
@@ -220,3 +220,24 @@ def test_a_link_planted_in_the_staged_copy_is_replaced_not_written_through(cours
     assert target.read_text() == "untouched"
     assert not (staged / "timestamp.txt").is_symlink()
     assert (staged / "timestamp.txt").read_text() == stamp.timestamp_txt()
+
+
+def test_lateness_reads_in_seconds_minutes_or_hours():
+    from emlab_judge.lateness import describe_lateness
+
+    assert [describe_lateness(x) for x in (9, 59, 61, 600, 3599, 3600, 5 * 3600, 50 * 3600)] == [
+        "9 s", "59 s", "1 min", "10 min", "1.0 h", "1.0 h", "5.0 h", "50.0 h (2.1 days)"]
+
+
+def test_an_extension_moves_the_due_date_as_nbgrader_reckons_it(tmp_path):
+    """nbgrader's SubmittedAssignment.extension: due at duedate + extension. Nine seconds late
+    without it reads "9 s", not "0.0 h"; on time with a day's extension, which the note names."""
+    from emlab_judge.lateness import submission_timing
+
+    due = dt.datetime(2026, 3, 1, 9, 0, 0)
+    late = submission_timing(tmp_path, "ada", A, due + dt.timedelta(seconds=9), due)
+    assert late["verdict"] == "late" and late["late_by"] == "9 s" and late["late_by_seconds"] == 9.0
+    extended = submission_timing(tmp_path, "ada", A, due + dt.timedelta(hours=20), due, dt.timedelta(days=1))
+    assert extended["verdict"] == "on time" and "an extension of 24.0 h" in extended["note"]
+    past = submission_timing(tmp_path, "ada", A, due + dt.timedelta(hours=25), due, dt.timedelta(days=1))
+    assert past["verdict"] == "late" and past["late_by"] == "1.0 h"

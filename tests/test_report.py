@@ -35,6 +35,7 @@ SUBMISSIONS = {
     "cai": ({"test_e_step": 0, "test_m_step": 0, "test_loglik": 1}, 0.0, DUE - dt.timedelta(minutes=5)),
 }
 STUDENTS = ["ada", "ben", "cai", "dee", "eve"]  # dee never submitted; eve's submission was ungradable
+PENALTY = {"ben": 1.0}   # nbgrader's late penalty (LateSubmissionPlugin) on ben's late notebook
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,9 @@ def course(tmp_path_factory):
             written.manual_score = manual
             written.needs_manual_grade = manual is None
             gb.db.commit()
+        for student, penalty in PENALTY.items():
+            gb.find_submission_notebook(NB, A, student).late_submission_penalty = penalty
+        gb.db.commit()
 
     harness_course = Course(course.root)
     outcomes = [
@@ -90,8 +94,9 @@ def auto_of(student):
 
 
 def total(student):
+    """The student's score after nbgrader's late penalty (what every export and the report show)."""
     auto, manual, _ = SUBMISSIONS[student]
-    return sum(auto.values()) + (manual or 0.0)
+    return sum(auto.values()) + (manual or 0.0) - PENALTY.get(student, 0.0)
 
 
 def test_grades_csv_has_nbgrader_export_columns_and_every_score(course):
@@ -104,11 +109,43 @@ def test_grades_csv_has_nbgrader_export_columns_and_every_score(course):
 
 
 def test_lms_csv_one_row_per_student_a_column_per_assignment(course):
+    """Scores after the late penalty, as in grades.csv; an empty score where nothing could be
+    graded; each cell's state beside it."""
     rows = list(csv.reader((course.autograder / "lms.csv").open()))
-    assert rows[0] == ["Student ID", "Student Name", A]
-    assert rows[1] == ["Points Possible", "", "6"]
-    assert {r[0]: float(r[2]) for r in rows[2:]} == {s: total(s) if s in SUBMISSIONS else 0.0 for s in STUDENTS}
+    assert rows[0] == ["Student ID", "Student Name", A, f"{A} state"]
+    assert rows[1] == ["Points Possible", "", "6", ""]
+    assert {r[0]: r[2] for r in rows[2:]} == {s: f"{total(s):g}" if s in SUBMISSIONS else "" for s in STUDENTS}
+    assert {r[0]: r[3] for r in rows[2:]} == {"ada": "submitted", "ben": "late", "cai": "submitted",
+                                              "dee": "not submitted", "eve": "ungradable"}
     assert rows[2][1] == "Ada Lovelace"
+
+
+def test_lms_export_filters_assignments_and_leaves_out_unreleased_ones(course, tmp_path):
+    """--assignment picks columns (an unknown one is an error naming the known ones); by default
+    a lab with no submission and not released through the exchange is no column at all."""
+    from nbgrader.api import Gradebook
+
+    url = course.env["EMLAB_GRADEBOOK_URL"]
+    with Gradebook(url, course_id="emlab") as gb:
+        gb.update_or_create_assignment("99-not-yet")
+    out = tmp_path / "lms.csv"
+    run = subprocess.run([sys.executable, "-m", "emlab_judge", "lms-export", "--root", str(course.root), "--to",
+                          str(out)], cwd=course.root, env=course.env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "99-not-yet" not in out.read_text()
+    run = subprocess.run([sys.executable, "-m", "emlab_judge", "lms-export", "--root", str(course.root), "--to",
+                          str(out), "--assignment", "99-not-yet"], cwd=course.root, env=course.env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    header, points, *rows = list(csv.reader(out.open()))
+    assert header == ["Student ID", "Student Name", "99-not-yet", "99-not-yet state"]
+    assert {r[3] for r in rows} == {"not submitted"}
+    run = subprocess.run([sys.executable, "-m", "emlab_judge", "lms-export", "--root", str(course.root), "--to",
+                          str(out), "--assignment", "07-nope"], cwd=course.root, env=course.env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "07-nope" in run.stderr and A in run.stderr
+    with Gradebook(url, course_id="emlab") as gb:
+        gb.remove_assignment("99-not-yet")
 
 
 def test_report_numbers(course):
@@ -134,7 +171,8 @@ def test_report_numbers(course):
     assert "tampering suspected" in stats["flagged"][0]["flags"][0]
     assert stats["ungradable"] == [{"student": "eve", "status": "ungradable",
                                     "reasons": ["old_faithful.ipynb: not valid JSON; nothing in it could be graded"]}]
-    assert stats["late"] == [{"student": "ben", "timestamp": "2026-01-11 14:30", "late_by_hours": 26.5}]
+    assert stats["late"] == [{"student": "ben", "timestamp": "2026-01-11 14:30", "late_by_hours": 26.5,
+                              "late_by": "26.5 h"}]
 
 
 def test_report_html_and_figures(course):
@@ -143,7 +181,7 @@ def test_report_html_and_figures(course):
     folder = course.autograder / "report"
     page = (folder / "grades.html").read_text()
     for text in (A, "Most common failures", M_MSG.replace("'", "&#x27;"), "tampering suspected", "not valid JSON",
-                 "2026-01-11 14:30", "26.5"):
+                 "2026-01-11 14:30", "26.5 h"):
         assert text in page, text
     for name in (f"{A}-scores.png", f"{A}-questions.png"):
         assert f'src="figures/{name}"' in page
@@ -157,11 +195,12 @@ def test_lms_layouts_for_canvas_and_moodle(course):
     from emlab_judge.export import lms_rows
 
     url = course.env["EMLAB_GRADEBOOK_URL"]
-    expected = {s: f"{total(s):g}" if s in SUBMISSIONS else "0" for s in STUDENTS}
+    expected = {s: f"{total(s):g}" if s in SUBMISSIONS else "" for s in STUDENTS}
     canvas = lms_rows(url, "canvas")
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", A]
     assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
     assert {r[3]: r[5] for r in canvas[2:]} == expected
+    assert all(r[2] == r[3] for r in canvas[2:])   # SIS User ID and SIS Login ID: the nbgrader id
     assert canvas[2][0] == "Lovelace, Ada"
     moodle = lms_rows(url, "moodle")
     assert moodle[0] == ["Username", "ID number", "Email address", "First name", "Last name", A]

@@ -15,8 +15,16 @@ grades [--csv PATH] [--lms PATH] [--report DIR]
     student, a column per assignment) and the grade report autograder/report/grades.html
     with its figures.
 
-lms-export [--to PATH] [--format generic|canvas|moodle]
-    Only the LMS CSV, in the layout given (see emlab_judge.export).
+lms-export [--to PATH] [--format generic|canvas|moodle] [--assignment ID ...]
+    Only the LMS CSV, in the layout given (see emlab_judge.export): scores less late
+    penalties, empty where there is no gradable submission, the released labs only (or
+    those named), and in the generic layout each cell's state.
+
+feedback [--assignment ID] [--student ID]
+    nbgrader's feedback for every lab with graded submissions (a lab with none is skipped,
+    with a line saying so; one lab failing never stops the others), and a feedback page
+    with its reasons for every submission that could not be graded. Exit status 1 when a
+    lab's feedback failed.
 
 The gradebook is EMLAB_GRADEBOOK_URL (e.g. postgresql+psycopg://user@host/db) or
 autograder/gradebook.db.
@@ -85,19 +93,41 @@ def main(argv: list[str] | None = None) -> int:
     lms.add_argument("--to", default=None, help="CSV path (default: autograder/lms.csv)")
     lms.add_argument("--format", default="generic", choices=FORMATS,
                      help="generic (default), canvas (Canvas's gradebook import) or moodle")
+    lms.add_argument("--assignment", action="append", default=None, metavar="ID",
+                     help="only this assignment (repeat for several; default: every released one)")
     lms.add_argument("--root", default=DEFAULT_ROOT, help="course root")
+    feedback = sub.add_parser("feedback", help="feedback HTML for every lab with graded work, and for ungradable work")
+    feedback.add_argument("--assignment", default=None)
+    feedback.add_argument("--student", default=None)
+    feedback.add_argument("--root", default=DEFAULT_ROOT, help="course root")
     args = parser.parse_args(argv)
 
     course = Course(Path(args.root).resolve())
     if args.command == "lms-export":
-        path = write_lms_csv(course.db_url, Path(args.to) if args.to else course.autograder / "lms.csv", args.format)
+        try:
+            path = write_lms_csv(course, Path(args.to) if args.to else course.autograder / "lms.csv", args.format,
+                                 args.assignment or None)
+        except ValueError as exc:
+            raise SystemExit(f"lms-export: {exc}") from None
         print(f"wrote {path}")
         return 0
+    if args.command == "feedback":
+        from .feedback import make_feedback
+        from .report import printable
+
+        run = make_feedback(course, args.assignment or None, args.student or None)
+        for lab, what in run.labs.items():
+            print(f"{lab}: feedback {what}" if not what.startswith(("skipped", "failed")) else f"{lab}: {what}")
+        for student, lab in run.pages:
+            print(f"{lab}: a page for {printable(student)}, whose submission could not be graded")
+        for problem in run.problems:
+            print(printable(problem))
+        return 0 if run.ok else 1
     if args.command == "grades":
         from .grade_report import write_grade_report
 
         print(f"wrote {export_grades_csv(course, Path(args.csv) if args.csv else course.autograder / 'grades.csv')}")
-        print(f"wrote {write_lms_csv(course.db_url, Path(args.lms) if args.lms else course.autograder / 'lms.csv')}")
+        print(f"wrote {write_lms_csv(course, Path(args.lms) if args.lms else course.autograder / 'lms.csv')}")
         print(f"wrote {write_grade_report(course, Path(args.report) if args.report else None)}")
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: stop now, keep every grade written

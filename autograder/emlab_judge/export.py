@@ -1,14 +1,21 @@
 """Grades for a learning-management system: one row per student, one column per assignment.
 
-Scores are nbgrader's (automatic, judged, plus manual); a missing submission counts 0.
-Three layouts (``python -m emlab_judge lms-export --format ...``):
+Scores are nbgrader's (automatic, judged, plus manual) less nbgrader's late penalty
+(``LateSubmissionPlugin``, reckoned from each student's due date with any extension), the
+same number as ``grades.csv``'s ``score``. A cell with no submission, or whose submission
+could not be graded, is left empty (no grade, rather than a 0 an LMS would count). Only the
+labs released so far are columns (released through the exchange, or with a submission in the
+gradebook), unless ``assignments`` names them. Three layouts
+(``python -m emlab_judge lms-export --format ...``):
 
-- ``generic`` (default, ``autograder/lms.csv``): ``Student ID, Student Name, <assignment>...``
-  then a ``Points Possible`` row under the header, then one row per student;
+- ``generic`` (default, ``autograder/lms.csv``): ``Student ID, Student Name`` then, per
+  assignment, its score and its state (``submitted``, ``late``, ``not submitted``,
+  ``ungradable``), then a ``Points Possible`` row under the header, then one row per student;
 - ``canvas``: Canvas's gradebook import layout: ``Student, ID, SIS User ID, SIS Login ID,
-  Section, <assignment>...`` and the ``Points Possible`` row. The nbgrader student id (the
-  JupyterHub user name) goes in ``SIS Login ID``, which Canvas matches students on; ``ID``,
-  ``SIS User ID`` and ``Section`` are left empty;
+  Section, <assignment>...`` and the ``Points Possible`` row. ``ID`` is the student's Canvas
+  user id (the gradebook's ``lms_user_id``, from the roster), ``SIS User ID`` and ``SIS Login
+  ID`` the nbgrader student id (the JupyterHub user name); Canvas matches on any of them.
+  Scores only: Canvas would read a state column as a new assignment;
 - ``moodle``: ``Username, ID number, Email address, First name, Last name, <assignment>...``
   with no points row (Moodle's "Import grades from CSV" maps ``Username`` to the user and
   each assignment column to a grade item).
@@ -21,7 +28,7 @@ from pathlib import Path
 
 from nbgrader.plugins.export import CsvExportPlugin
 
-__all__ = ["FORMATS", "lms_rows", "write_lms_csv", "inert", "from_inert", "write_csv", "SafeCsvExportPlugin",
+__all__ = ["FORMATS", "STATES", "lms_rows", "write_lms_csv", "released_assignments", "inert", "from_inert", "write_csv", "SafeCsvExportPlugin",
            "GRADES_COLUMNS"]
 
 FORMATS = ("generic", "canvas", "moodle")
@@ -54,46 +61,87 @@ def write_csv(path, rows) -> Path:
     return path
 
 
-def lms_rows(db_url: str, fmt: str = "generic") -> list[list]:
-    """Header, (points-possible row,) then one row per student (sorted by id)."""
-    from nbgrader.api import MissingEntry
+STATES = ("submitted", "late", "not submitted", "ungradable")
 
+
+def lms_rows(db_url: str, fmt: str = "generic", assignments=None, *, ungradable=frozenset(),
+             released=frozenset()) -> list[list]:
+    """Header, (points-possible row,) then one row per student (sorted by id).
+
+    assignments : the assignment names to export (default: the released ones: in ``released``
+        or with a submission in the gradebook); an unknown name raises ValueError
+    ungradable : (student, assignment) pairs whose latest submission could not be graded
+    released : assignment names released to students (through the exchange)
+    """
     from .gradebook import open_gradebook
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown LMS format {fmt!r}: one of {', '.join(FORMATS)}")
     with open_gradebook(db_url) as gb:
-        assignments = sorted(gb.assignments, key=lambda a: a.name)
-        names = [a.name for a in assignments]
-        points = [f"{a.max_score:g}" for a in assignments]
+        known = {a.name: a for a in gb.assignments}
+        if assignments:
+            unknown = sorted(set(assignments) - set(known))
+            if unknown:
+                raise ValueError(f"no assignment {', '.join(map(repr, unknown))} in the gradebook; it has "
+                                 f"{', '.join(sorted(known)) or 'none'}")
+            chosen = [known[name] for name in sorted(set(assignments))]
+        else:
+            chosen = [a for name, a in sorted(known.items()) if name in released or a.submissions]
+        names = [a.name for a in chosen]
+        points = [f"{a.max_score:g}" for a in chosen]
         if fmt == "generic":
-            rows = [["Student ID", "Student Name", *names], ["Points Possible", "", *points]]
+            rows = [["Student ID", "Student Name", *(c for n in names for c in (n, f"{n} state"))],
+                    ["Points Possible", "", *(c for p in points for c in (p, ""))]]
         elif fmt == "canvas":
             rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *names],
                     ["Points Possible", "", "", "", "", *points]]
         else:
             rows = [["Username", "ID number", "Email address", "First name", "Last name", *names]]
+        submitted = {a.name: {s.student.id: s for s in a.submissions} for a in chosen}
         for student in sorted(gb.students, key=lambda s: s.id):
-            scores = []
-            for a in assignments:
-                try:
-                    scores.append(f"{gb.find_submission(a.name, student.id).score:g}")
-                except MissingEntry:
-                    scores.append("0")
+            cells = []
+            for a in chosen:
+                submission = submitted[a.name].get(student.id)
+                state = ("ungradable" if (student.id, a.name) in ungradable else "not submitted"
+                         if submission is None else "late" if submission.total_seconds_late > 0 else "submitted")
+                score = "" if submission is None or state == "ungradable" else \
+                    f"{max(0.0, submission.score - submission.late_submission_penalty):g}"
+                cells += [score, state] if fmt == "generic" else [score]
             if fmt == "generic":
                 name = " ".join(n for n in (student.first_name, student.last_name) if n)
-                rows.append([inert(student.id), inert(name), *scores])
+                rows.append([inert(student.id), inert(name), *cells])
             elif fmt == "canvas":
                 name = ", ".join(n for n in (student.last_name, student.first_name) if n) or student.id
-                rows.append([inert(name), "", "", inert(student.id), "", *scores])
+                rows.append([inert(name), inert(student.lms_user_id), inert(student.id), inert(student.id), "",
+                             *cells])
             else:
                 rows.append([inert(student.id), inert(student.lms_user_id), inert(student.email),
-                             inert(student.first_name), inert(student.last_name), *scores])
+                             inert(student.first_name), inert(student.last_name), *cells])
     return rows
 
 
-def write_lms_csv(db_url: str, path: Path, fmt: str = "generic") -> Path:
-    return write_csv(path, lms_rows(db_url, fmt))
+def write_lms_csv(course, path: Path, fmt: str = "generic", assignments=None) -> Path:
+    """The LMS CSV of ``course`` (an emlab_judge Course): its gradebook, its stored results
+    (which submissions could not be graded) and its exchange (which labs are released)."""
+    from .results import stored_results
+
+    latest = {(r.student, r.assignment): r.status for r in stored_results(course)}
+    ungradable = frozenset(pair for pair, status in latest.items() if status in {"ungradable", "failed"})
+    return write_csv(path, lms_rows(course.db_url, fmt, assignments, ungradable=ungradable,
+                                    released=released_assignments(course)))
+
+
+def released_assignments(course) -> frozenset[str]:
+    """The assignments in the exchange's outbound folder (``nbgrader release_assignment``):
+    ``$EMLAB_EXCHANGE`` (or ``autograder/exchange``) ``/emlab/outbound/<assignment>``, as
+    ``autograder/nbgrader_config.py`` sets the exchange."""
+    import os
+
+    outbound = Path(os.environ.get("EMLAB_EXCHANGE", course.autograder / "exchange")) / "emlab" / "outbound"
+    try:
+        return frozenset(e.name for e in os.scandir(outbound) if e.is_dir(follow_symlinks=False))
+    except OSError:
+        return frozenset()
 
 
 GRADES_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",

@@ -60,7 +60,7 @@ class AssignmentStats:
     duedate: str | None
     scores: dict[str, float] = field(default_factory=dict)        # student -> points
     questions: list[QuestionStats] = field(default_factory=list)
-    late: list[dict] = field(default_factory=list)                # student, timestamp, late_by (h)
+    late: list[dict] = field(default_factory=list)                # student, timestamp, late_by_hours, late_by
     timing: list[dict] = field(default_factory=list)              # every verdict: student, timestamp, verdict,
     #                                 late_by_hours, source, trusted, note (lateness.submission_timing)
     flagged: list[dict] = field(default_factory=list)             # student, flags
@@ -109,13 +109,14 @@ def collect(course: Course, results: list[SubmissionResult] | None = None) -> li
                 if submission is None:
                     a.missing.append(student)
                     continue
-                a.scores[student] = float(submission.score)
+                # after nbgrader's late penalty, as grades.csv and lms.csv show it
+                a.scores[student] = max(0.0, float(submission.score) - float(submission.late_submission_penalty or 0.0))
                 timing = submission_timing(course.submitted, student, assignment.name, submission.timestamp,
-                                           assignment.duedate)
+                                           assignment.duedate, submission.extension)
                 a.timing.append({"student": student, **timing})
                 if timing["verdict"] == "late":
                     a.late.append({"student": student, "timestamp": timing["timestamp"],
-                                   "late_by_hours": timing["late_by_hours"]})
+                                   "late_by_hours": timing["late_by_hours"], "late_by": timing["late_by"]})
                 for nb_sub in submission.notebooks:
                     for grade in nb_sub.grades:
                         q = questions.get((nb_sub.name, grade.name))
@@ -280,8 +281,8 @@ def _html(stats: list[AssignmentStats], figures: dict[str, list[str]]) -> str:
             parts.append("<p><em>no due date set for this assignment</em> (<code>nbgrader db assignment add "
                          f"{_e(a.name)} --duedate=...</code>)</p>")
         else:
-            parts.append(_table(["student", "submitted (UTC)", "late by (hours)", "time from"],
-                                [[_e(x["student"]), _e(x["timestamp"]), f"{x['late_by_hours']:g}", _time_basis(x)]
+            parts.append(_table(["student", "submitted (UTC)", "late by", "time from"],
+                                [[_e(x["student"]), _e(x["timestamp"]), _e(x["late_by"]), _time_basis(x)]
                                  for x in a.timing if x["verdict"] == "late"]))
             parts.append("<h3>On time (or with no time)</h3>")
             parts.append(_table(["student", "submitted (UTC)", "time from"],

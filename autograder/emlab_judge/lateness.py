@@ -710,15 +710,30 @@ def stage_timestamp(submission_dir, staged_dir, exchange_record=None) -> Trusted
     return stamp
 
 
+def describe_lateness(seconds: float) -> str:
+    """A lateness in words a reader takes in at once: seconds under a minute, minutes under an
+    hour, then hours (to 0.1 h) and, from two days, days too."""
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
+    if seconds < 3570:
+        return f"{seconds / 60:.0f} min"
+    hours = seconds / 3600
+    return f"{hours:.1f} h" + (f" ({hours / 24:.1f} days)" if hours >= 48 else "")
+
+
 def submission_timing(submitted_root, student: str, assignment: str, gradebook_time: dt.datetime | None,
-                      duedate: dt.datetime | None) -> dict:
+                      duedate: dt.datetime | None, extension: dt.timedelta | None = None) -> dict:
     """The late or on-time verdict of one submission for the grade report, and what it rests
     on: the trusted time of ``<submitted_root>/<student>/<assignment>`` where there is one,
     else nbgrader's time in the gradebook (``gradebook_time``, naive UTC, as nbgrader
     stores it: from the student's ``timestamp.txt`` unless the harness staged a trusted one).
+    ``extension`` is the student's extension in the gradebook (nbgrader's
+    ``SubmittedAssignment.extension``): the submission is due at ``duedate + extension``, as
+    nbgrader's late penalty reckons it.
 
     Keys: ``timestamp`` (UTC, to the minute), ``verdict`` ("late", "on time", "no due date"
-    or "no time"), ``late_by_hours``, ``source``, ``trusted``, ``note``."""
+    or "no time"), ``late_by_hours`` (to 0.01 h), ``late_by_seconds``, ``late_by`` (in words:
+    seconds, minutes or hours), ``source``, ``trusted``, ``note``."""
     stamp = None
     folder = Path(submitted_root) / student / assignment
     if student not in {"", ".", ".."} and "/" not in student and "\0" not in student:
@@ -741,8 +756,14 @@ def submission_timing(submitted_root, student: str, assignment: str, gradebook_t
         source, trusted = (STUDENT_SOURCE if when is not None else NO_SOURCE), False
         note = stamp.note if stamp is not None else ""
     due = duedate.replace(tzinfo=UTC) if duedate is not None else None
-    late_by = (when - due).total_seconds() / 3600 if when is not None and due is not None else None
+    if due is not None and extension:
+        due += extension
+        note = "; ".join(filter(None, [f"an extension of {describe_lateness(extension.total_seconds())}: due "
+                                       f"{due:%Y-%m-%d %H:%M} UTC", note]))
+    late_by = (when - due).total_seconds() if when is not None and due is not None else None
     verdict = ("no time" if when is None else "no due date" if due is None else "late" if late_by > 0 else "on time")
+    late = late_by if late_by is not None and late_by > 0 else 0.0
     return {"timestamp": when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else None, "verdict": verdict,
-            "late_by_hours": round(late_by, 2) if late_by is not None and late_by > 0 else 0.0,
+            "late_by_hours": round(late / 3600, 2), "late_by_seconds": late,
+            "late_by": describe_lateness(late) if late else "",
             "source": source, "trusted": trusted, "note": note}
