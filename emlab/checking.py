@@ -101,11 +101,14 @@ def gamma_problem(gamma, N: int, K: int) -> str | None:
     return None
 
 
-def loglik_never_decreases(history, rtol: float, *, runner: str, nonfinite: str, decrease: str) -> None:
-    """Check that a log-likelihood history never went down, and print a ``✓`` line.
+def loglik_never_decreases(history, rtol: float, *, runner: str, nonfinite: str, decrease: str,
+                           more: Sequence = ()) -> None:
+    """Check that a log-likelihood history (or several) never went down, and print a ``✓`` line.
 
     history : an object with a ``loglik`` list (a lab's EM history) or a sequence of float:
         the log-likelihoods after 0, 1, 2, ... iterations, in nats
+    more : further histories (each run of a figure, say), checked the same way; the ✓ line then
+        counts the runs
     rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
     runner : the function whose history is expected, named in the message for a wrong argument
     nonfinite : what to tell a student whose log-likelihood became NaN or -inf, after
@@ -113,18 +116,26 @@ def loglik_never_decreases(history, rtol: float, *, runner: str, nonfinite: str,
     decrease : what to tell a student whose log-likelihood went down, after the numbers
     """
     __tracebackhide__ = True
-    values = getattr(history, "loglik", history)
-    if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
-        raise AssertionError(f"check_monotone needs the history from {runner} (or a list of log-likelihoods).")
-    ll = np.asarray(values, dtype=float).ravel()
-    bad = np.where(~np.isfinite(ll))[0]
-    if len(bad):
-        raise AssertionError(f"the log-likelihood is {ll[bad[0]]} at iteration {int(bad[0])}{nonfinite}")
-    for t in range(len(ll) - 1):
-        drop = ll[t] - ll[t + 1]
-        if drop > rtol * max(1.0, abs(ll[t])):
-            raise AssertionError(f"the log-likelihood went DOWN at iteration {t + 1}: from {ll[t]:.6f} to "
-                                 f"{ll[t + 1]:.6f} (by {drop:.4g}). {decrease}")
-    print(f"✓ the log-likelihood never went down over {len(ll) - 1} iterations: "
-          f"from {ll[0]:.4f} to {ll[-1]:.4f}.")
-
+    runs = [history, *more]
+    total = 0
+    for number, run in enumerate(runs, start=1):
+        where = f"run {number} of {len(runs)}: " if len(runs) > 1 else ""
+        values = getattr(run, "loglik", run)
+        if not isinstance(values, (Sequence, np.ndarray)) or len(values) == 0:
+            raise AssertionError(f"{where}check_monotone needs the history from {runner} (or a list of "
+                                 "log-likelihoods).")
+        ll = np.asarray(values, dtype=float).ravel()
+        bad = np.where(~np.isfinite(ll))[0]
+        if len(bad):
+            raise AssertionError(f"{where}the log-likelihood is {ll[bad[0]]} at iteration {int(bad[0])}{nonfinite}")
+        for t in range(len(ll) - 1):
+            drop = ll[t] - ll[t + 1]
+            if drop > rtol * max(1.0, abs(ll[t])):
+                raise AssertionError(f"{where}the log-likelihood went DOWN at iteration {t + 1}: from {ll[t]:.6f} "
+                                     f"to {ll[t + 1]:.6f} (by {drop:.4g}). {decrease}")
+        total += len(ll) - 1
+    if len(runs) == 1:
+        print(f"✓ the log-likelihood never went down over {len(ll) - 1} iterations: "
+              f"from {ll[0]:.4f} to {ll[-1]:.4f}.")
+    else:
+        print(f"✓ the log-likelihood never went down in any of the {len(runs)} runs ({total} iterations in all).")

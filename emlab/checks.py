@@ -31,17 +31,18 @@ check_loglik = SPECS["loglik"].checker()
 
 
 # --------------------------------------------------------------------------- monotone
-def check_monotone(history, rtol: float = 1e-8) -> None:
+def check_monotone(history, *more, rtol: float = 1e-8) -> None:
     """Check that the log-likelihood never went down during an EM run; print a ``✓`` line.
 
     history : EMHistory (from :func:`emlab.em.run_em`), or a sequence of float: the log-likelihoods after 0, 1, 2, ...
         iterations, in nats
+    more : further runs' histories, each checked the same way (one ✓ line for them all)
     rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
 
     Raises AssertionError naming the iteration where l decreased and by how much.
     """
     __tracebackhide__ = True
-    loglik_never_decreases(history, rtol, runner="run_em",
+    loglik_never_decreases(history, rtol, more=more, runner="run_em",
                            nonfinite=(". NaN or -inf usually means densities that underflowed to 0 (use log-densities and "
                                      "logsumexp) or a covariance that collapsed onto one point."),
                            decrease=("EM can never decrease it: the E step makes the lower bound touch l, the M step raises "

@@ -291,17 +291,18 @@ check_update_lambda = SPECS["update_lambda"].checker()
 
 
 # --------------------------------------------------------------------------- monotone
-def check_monotone(history, rtol: float = 1e-9) -> None:
+def check_monotone(history, *more, rtol: float = 1e-9) -> None:
     """Check that the log-likelihood never went down during an EM run; print a ``✓`` line.
 
     history : the history from :func:`run_em`, or a sequence of float: the log-likelihoods after 0, 1, 2, ...
         iterations, in nats
+    more : further runs' histories, each checked the same way (one ✓ line for them all)
     rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
 
     Raises AssertionError naming the iteration where l decreased and by how much.
     """
     __tracebackhide__ = True
-    loglik_never_decreases(history, rtol, runner="run_em",
+    loglik_never_decreases(history, rtol, more=more, runner="run_em",
                            nonfinite=(": use log-densities and scipy.special.logsumexp in compute_loglik."),
                            decrease=("EM never decreases it, so your functions disagree: check that calc_probs uses the "
                                     "weights, that the updates divide by each component's own weight, and that update_sigma "

@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from .specs.lab04 import SPECS
+from .checking import loglik_never_decreases
 from .visible import fmt
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "grid_values", "gradient_field",
     "plot_surface3d", "plot_contour", "plot_field", "plot_path", "mark_critical_points",
     "optimiser_race",
-    "check_log_density", "check_ll", "check_grad_ll", "check_hessian_ll", "check_anneal", "finite_differences",
+    "check_log_density", "check_ll", "check_grad_ll", "check_hessian_ll", "check_anneal", "finite_differences", "check_monotone",
 ]
 
 DATA = np.array([1.0, -1.0])           # the two data points
@@ -303,6 +304,26 @@ check_ll = SPECS["ll"].checker()
 check_grad_ll = SPECS["grad_ll"].checker()
 check_hessian_ll = SPECS["hessian_ll"].checker()
 check_anneal = SPECS["anneal"].checker()
+
+
+def check_monotone(path: OptimiserPath, *more: OptimiserPath, ll: Callable, rtol: float = 1e-9) -> None:
+    """Check that the log-likelihood never went down along EM's path (or several paths); print a
+    ``✓`` line.
+
+    path, more : OptimiserPath from :func:`em_path` or :func:`alternating_path` (both climb l at
+        every step; gradient ascent with a fixed step need not)
+    ll : your ``ll(mu, sigma)``, evaluated at every point of each path
+    rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
+
+    Raises AssertionError naming the path and the iteration where l decreased.
+    """
+    __tracebackhide__ = True
+    values = [[float(ll(m, s)) for m, s in np.asarray(p.points, dtype=float)] for p in (path, *more)]
+    loglik_never_decreases(values[0], rtol, more=values[1:], runner="em_path",
+                           nonfinite=": a point of the path has sigma <= 0 or ll overflowed; check ll.",
+                           decrease=("EM and the one-dimensional maximisations climb l at every step, so a decrease "
+                                     "means ll and grad_ll disagree (em_path steps through your gradient): check "
+                                     "grad_ll against finite differences of ll."))
 
 
 def finite_differences(value: Callable, derivative: Callable, points, *, h: float = 1e-5) -> None:

@@ -314,17 +314,18 @@ check_incomplete_loglik = SPECS["incomplete_loglik"].checker()
 
 
 # --------------------------------------------------------------------------- monotone
-def check_monotone(history, rtol: float = 1e-9) -> None:
+def check_monotone(history, *more, rtol: float = 1e-9) -> None:
     """Check that the log-likelihood never went down during an EM run; print a ``✓`` line.
 
     history : TwoMeansHistory (from :func:`run_two_means_em`), or a sequence of float: the log-likelihoods after 0, 1, 2, ...
         iterations, in nats
+    more : further runs' histories, each checked the same way (one ✓ line for them all)
     rtol : a decrease below ``rtol * max(1, |l|)`` is round-off, not a bug
 
     Raises AssertionError naming the iteration where l decreased and by how much.
     """
     __tracebackhide__ = True
-    loglik_never_decreases(history, rtol, runner="run_two_means_em",
+    loglik_never_decreases(history, rtol, more=more, runner="run_two_means_em",
                            nonfinite=(": use the log-sum-exp trick in incomplete_loglik."),
                            decrease=("EM never decreases it, so e_step, m_step and incomplete_loglik disagree: check that "
                                     "e_step returns the probability of group 1 (mean mu1), that m_step weights mu2 by 1 - "

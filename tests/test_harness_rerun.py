@@ -190,3 +190,38 @@ def test_a_change_to_the_grading_code_changes_every_fingerprint(course, changed)
     path.write_text(path.read_text() + "\n# changed\n")
     after = {s: submission_fingerprint(grader, s, H.ASSIGNMENT) for s in STUDENTS}
     assert all(after[s] != before[s] for s in STUDENTS)
+
+
+def test_a_regrade_keeps_a_standing_manual_grade_and_reviews_a_changed_answer(course):
+    """nbgrader's autograde puts every manually graded cell back to "needs manual grade"; the
+    harness keeps a manual grade standing when the answer it graded is unchanged (a forced
+    regrade), and leaves it for review when the student's answer changed."""
+    from nbgrader.api import Gradebook
+
+    env = {**course.env, "EMLAB_SANDBOX": os.environ.get("EMLAB_SANDBOX", "")}
+    nb_id, question = NOTEBOOK.removesuffix(".ipynb"), "q_generative"
+
+    def grade(*extra):
+        done_ = subprocess.run(harness(course, "--student", "ada", *extra), cwd=course.root, env=env,
+                               capture_output=True, text=True, timeout=900)
+        assert done_.returncode == 0, done_.stderr[-3000:]
+
+    def state():
+        with Gradebook(course.db_url, course_id="emlab") as gb:
+            g = gb.find_grade(question, nb_id, H.ASSIGNMENT, "ada")
+            return g.manual_score, g.needs_manual_grade
+
+    grade()
+    with Gradebook(course.db_url, course_id="emlab") as gb:   # the instructor grades the written answer
+        g = gb.find_grade(question, nb_id, H.ASSIGNMENT, "ada")
+        g.manual_score, g.needs_manual_grade = 1.5, False
+        gb.db.commit()
+    grade("--force")
+    assert state() == (1.5, False), "a forced regrade sent a standing manual grade back to the queue"
+    path = course.submission_path("ada", H.ASSIGNMENT, NOTEBOOK)
+    nb = nbformat.read(path, as_version=4)
+    [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == question]
+    cell.source += "\n\nOn second thoughts: the latent variable picks the component."
+    nbformat.write(nb, path)
+    grade()
+    assert state() == (1.5, True), "a changed answer must be reviewed again"

@@ -164,6 +164,28 @@ def test_feedback_shows_the_message_not_the_hidden_tests(graded):
         assert secret not in html, f"feedback leaks {secret!r}"
 
 
+def test_the_formgrader_sees_the_flags_and_the_judges_messages(graded):
+    """nbgrader's *Flagged?* is set on every notebook the harness flagged for tampering and on no
+    honest one; a function the judge failed carries its message as the answer cell's comment."""
+    from nbgrader.api import Gradebook
+
+    course, submissions, results = graded
+    nb_id = NOTEBOOK.removesuffix(".ipynb")
+    with Gradebook(course.db_url, course_id="emlab") as gb:
+        for student, result in results.items():
+            if result["status"] != "graded":
+                continue
+            flagged = gb.find_submission_notebook(nb_id, H.ASSIGNMENT, student).flagged
+            tampering = any(f.startswith("tampering suspected") for f in result["flags"])
+            assert flagged == tampering, (student, result["flags"])
+            for gid, messages in result["messages"].items():
+                function = gid.removeprefix("test_")
+                comment = gb.find_comment(function, nb_id, H.ASSIGNMENT, student).comment or ""
+                assert comment.startswith("From the grader: ") and messages[0][:60] in comment, (student, gid)
+        honest = gb.find_comment("e_step", nb_id, H.ASSIGNMENT, HONEST).comment or ""
+        assert "From the grader" not in honest
+
+
 def test_make_feedback_gives_every_student_a_page_the_ungradable_ones_too(graded):
     """``python -m emlab_judge feedback`` (what make feedback runs): a page for every graded
     submission, and for one that could not be graded (malformed JSON) a page naming why, with
@@ -177,7 +199,9 @@ def test_make_feedback_gives_every_student_a_page_the_ungradable_ones_too(graded
     for student, result in results.items():
         folder = course.autograder / "feedback" / student / H.ASSIGNMENT
         page = (folder / NOTEBOOK.replace(".ipynb", ".html")).read_text()
-        for secret in ("BEGIN HIDDEN TESTS", "emlab_grader", "vnd.emlab.record"):
+        # (a hostile student's own code may name emlab_grader: the hidden call is what must not show)
+        for secret in ("BEGIN HIDDEN TESTS", "check(&quot;03-old-faithful", 'check("03-old-faithful',
+                       "vnd.emlab.record"):
             assert secret not in page, f"{student}'s feedback leaks {secret!r}"
         if result["status"] == "ungradable":
             assert "could not be graded" in page and "not valid JSON" in page, page[:2000]

@@ -254,14 +254,14 @@ def test_run_report_markdown_quotes_submissions_as_inert_text(tmp_path):
     table = [line for line in md.splitlines() if line.startswith("|")]
     assert len(table) == 2 + 2, table  # header, rule, one line per submission: no newline or | broke a row
     for row in table:
-        assert len(re.findall(r"(?<!\\)\|", row)) == 7, row  # six cells, however many | the student wrote
+        assert len(re.findall(r"(?<!\\)\|", row)) == 8, row  # seven cells, however many | the student wrote
     assert not re.search(r"<(?!br>)", md), "raw HTML from a submission in report.md"
     page = mistune.create_markdown(escape=False, plugins=["table", "url", "strikethrough"])(md)
     tags = _Tags(page)
     assert {t for t, _ in tags.tags} <= {"h1", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "br"}, \
         tags.tags
     rendered = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
-    assert len(rendered) == 3 and all(r.count("<td") == 6 for r in rendered[1:]), rendered
+    assert len(rendered) == 3 and all(r.count("<td") == 7 for r in rendered[1:]), rendered
     text = re.sub(r"\s+", " ", "".join(tags.text))
     for shown in ["<script>alert(1)</script>", '<img src=x onerror="alert(2)">', "line two | <iframe",
                   "[click](javascript:alert(4))", "&lt;svg onload=alert(7)&gt;", "`code` **bold**", PAYLOAD_ID]:
@@ -328,3 +328,23 @@ def test_grade_report_escapes_student_ids_messages_flags_and_reasons(hostile_cou
     text = "".join(tags.text)
     for shown in HOSTILE.values():
         assert shown.split("\n")[0].replace("1.5", "…") in text or shown.split("\n")[0] in text, shown
+
+
+def test_a_one_student_regrade_keeps_every_row_of_the_run_report(tmp_path):
+    """report.md lists each submission's latest result from every run and shard (this run's
+    replacing the stored one), marks what this run graded and says so in its summary; a
+    one-student regrade or a shard no longer leaves a one-row report. results.json stays the
+    run's own."""
+    from emlab_judge.report import write_report
+    from emlab_judge.results import SubmissionResult
+
+    stored = [SubmissionResult(s, A, score=3.0, max_score=10.0) for s in ("ada", "ben", "cai")]
+    regraded = SubmissionResult("ben", A, score=7.0, max_score=10.0)
+    write_report([regraded], tmp_path, stored)
+    md = (tmp_path / "report.md").read_text()
+    rows = [line for line in md.splitlines() if line.startswith(("| ada", "| ben", "| cai"))]
+    assert len(rows) == 3
+    assert "7 / 10" in rows[1] and rows[1].endswith("| yes |") and rows[0].endswith("|  |")
+    assert "this run: 1 submission(s) (1 graded)" in md
+    assert [r["student"] for r in json.loads((tmp_path / "results.json").read_text())] == ["ben"]
+    assert (tmp_path / "report.html").read_text().count("<tr><td>") == 3

@@ -129,3 +129,33 @@ def _mistake_names(spec) -> set[str]:
     names |= {m.name for case in spec.cases for m in case.mistakes}
     return names | {"modified_input", "no_return", "not_a_tuple", "not_integer", "signature"}
 
+
+
+EM_RUNNERS = re.compile(r"^[^#\n]*\b(run_em|run_two_means_em|em_path|alternating_path)\(", re.M)
+
+
+def test_every_em_run_a_lab_shows_is_followed_by_the_monotone_check():
+    """A cell that runs EM (or lab 04's alternating maximisation) at top level also checks that
+    l never went down (check_monotone), so a student whose functions disagree sees it there.
+    Runs inside a function (a widget's callback) and the heuristics that may lower l on
+    purpose (the reset, split-and-merge) are left out."""
+    missing = []
+    for path in sorted((REPO / "solutions").glob("*/*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            top_level = "\n".join(line for line in cell.source.splitlines() if not line.startswith((" ", "\t"))
+                                  or not _inside_def(cell.source, line))
+            if EM_RUNNERS.search(top_level) and "check_monotone(" not in cell.source:
+                missing.append(f"{path.parent.name} cell {index}: {cell.source.splitlines()[0][:70]}")
+    assert not missing, "EM runs without a monotone check:\n" + "\n".join(missing)
+
+
+def _inside_def(source: str, line: str) -> bool:
+    """Whether ``line`` of ``source`` sits in the body of a function defined in it."""
+    lines = source.splitlines()
+    at = lines.index(line)
+    for previous in reversed(lines[:at]):
+        if previous and not previous.startswith((" ", "\t")):
+            return previous.startswith(("def ", "async def "))
+    return False

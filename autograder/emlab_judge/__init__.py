@@ -25,9 +25,10 @@ Where student code runs
 
 The grading run, stage by stage (harness: the sequence)
   course, course_files, workspace, fingerprint, stage, nbgrader_run, nbgrader_process,
-  autograde, apply_verdicts, results, gradebook, gradebook_sync
+  autograde, apply_verdicts, manual_grades, results, gradebook, gradebook_sync
   batch         grades a folder of submissions on every core
   report, grade_report, export   the run report, the grade report, CSV exports
+  feedback      make feedback: every lab with graded work, a page for each ungradable submission
   nbgrader_hook, nbgrader_fixes  every nbgrader way of autograding goes through the harness
   __main__      ``python -m emlab_judge autograde``: what ``make autograde`` runs
 """

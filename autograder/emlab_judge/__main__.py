@@ -20,6 +20,11 @@ lms-export [--to PATH] [--format generic|canvas|moodle] [--assignment ID ...]
     penalties, empty where there is no gradable submission, the released labs only (or
     those named), and in the generic layout each cell's state.
 
+extension ASSIGNMENT STUDENT (--days D | --hours H | --clear)
+    nbgrader's per-student extension (SubmittedAssignment.extension) on a submission in the
+    gradebook: the student is due that much later, for the late penalty and every report.
+    Grade the submission again to apply it (make autograde ASSIGNMENT=.. STUDENT=.. FORCE=1).
+
 feedback [--assignment ID] [--student ID]
     nbgrader's feedback for every lab with graded submissions (a lab with none is skipped,
     with a line saying so; one lab failing never stops the others), and a feedback page
@@ -54,6 +59,33 @@ def export_grades_csv(course: Course, path: Path) -> Path:
     if code != 0:
         raise RuntimeError(f"nbgrader export failed:\n{out[-2000:]}")
     return path
+
+
+def set_extension(course: Course, assignment: str, student: str, days: float, hours: float, clear: bool) -> int:
+    """Set (or clear) nbgrader's extension of ``student`` on ``assignment``; print the new due date."""
+    import datetime as dt
+
+    from nbgrader.api import MissingEntry
+
+    from .gradebook import open_gradebook
+    from .report import printable
+
+    if not clear and days <= 0 and hours <= 0:
+        raise SystemExit("extension: give --days or --hours (more than 0), or --clear")
+    with open_gradebook(course.db_url, write=True) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            raise SystemExit(f"extension: no submission of {printable(student)} for {printable(assignment)} in the "
+                             "gradebook: collect and grade it first") from None
+        submission.extension = None if clear else dt.timedelta(days=days, hours=hours)
+        gb.db.commit()
+        due = submission.duedate
+    print(f"{printable(student)} on {printable(assignment)}: "
+          + ("no extension" if clear else f"an extension of {dt.timedelta(days=days, hours=hours)}")
+          + (f", due {due:%Y-%m-%d %H:%M} UTC" if due else " (the assignment has no due date)")
+          + f". Grade it again to apply: make autograde ASSIGNMENT={assignment} STUDENT={student} FORCE=1")
+    return 0
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -96,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     lms.add_argument("--assignment", action="append", default=None, metavar="ID",
                      help="only this assignment (repeat for several; default: every released one)")
     lms.add_argument("--root", default=DEFAULT_ROOT, help="course root")
+    extension = sub.add_parser("extension", help="a student's extension on one assignment (nbgrader's own field)")
+    extension.add_argument("assignment")
+    extension.add_argument("student")
+    extension.add_argument("--days", type=float, default=0.0)
+    extension.add_argument("--hours", type=float, default=0.0)
+    extension.add_argument("--clear", action="store_true", help="remove the extension")
+    extension.add_argument("--root", default=DEFAULT_ROOT, help="course root")
     feedback = sub.add_parser("feedback", help="feedback HTML for every lab with graded work, and for ungradable work")
     feedback.add_argument("--assignment", default=None)
     feedback.add_argument("--student", default=None)
@@ -111,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"lms-export: {exc}") from None
         print(f"wrote {path}")
         return 0
+    if args.command == "extension":
+        return set_extension(course, args.assignment, args.student, args.days, args.hours, args.clear)
     if args.command == "feedback":
         from .feedback import make_feedback
         from .report import printable

@@ -53,6 +53,8 @@ def apply_verdicts(course: Course, student: str, assignment: str, result: Submis
                 continue
             for v in verdicts:
                 _explain(v, result)
+            _to_formgrader(gb, notebook_id, assignment, student, verdicts,
+                           flagged=_flagged_here(result.flags, source_path.name))
             timing = found.get("timing")
             for key, value in (timing.items() if isinstance(timing, dict) else ()):
                 if key in {"kernel_start", "execute", "judge"} and isinstance(value, (int, float)):
@@ -98,6 +100,46 @@ def _explain(v: dict, result: SubmissionResult) -> None:
         result.messages[gid] = messages
         if not passed and notebook_score == score:
             result.reasons.append(f"{gid}: {messages[0]}")
+
+
+COMMENT_PREFIX = "From the grader: "
+
+
+def _flagged_here(flags: list[str], notebook: str) -> bool:
+    """Whether a tampering flag of the result (the tamper scan's, which name the notebook, or
+    one that names none) concerns ``notebook``."""
+    return any(f.startswith("tampering suspected") and (notebook in f or ".ipynb" not in f) for f in flags)
+
+
+def _to_formgrader(gb, notebook_id: str, assignment: str, student: str, verdicts: list, *,
+                   flagged: bool = False) -> None:
+    """What the harness found, where the formgrader shows it: a notebook with a tampering sign is
+    flagged (nbgrader's *Flagged?*; only an instructor clears it), and each graded function's
+    answer cell gets the judge's messages as its automatic comment (shown under the cell in the
+    formgrader and in feedback; the instructor's own comment, when written, is shown instead).
+    A comment of ours whose function now passes is removed."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        nb_sub = gb.find_submission_notebook(notebook_id, assignment, student)
+    except MissingEntry:
+        return
+    if flagged or any(v.get("tampering") for v in verdicts if isinstance(v, dict)):
+        nb_sub.flagged = True
+    for v in verdicts:
+        if not isinstance(v, dict) or not isinstance(v.get("cases"), dict):
+            continue
+        lines = [str(m) for m in (v.get("messages") or [])][:10]
+        lines += [f"the test cell's own verdict was replaced by the grader's: {t}" for t in (v.get("tampering") or [])][:5]
+        for function in v["cases"]:
+            try:
+                comment = gb.find_comment(str(function), notebook_id, assignment, student)
+            except MissingEntry:
+                continue
+            if lines:
+                comment.auto_comment = (COMMENT_PREFIX + "\n".join(lines))[:4000]
+            elif (comment.auto_comment or "").startswith(COMMENT_PREFIX):
+                comment.auto_comment = None
 
 
 def _cases_right(v: dict) -> str:

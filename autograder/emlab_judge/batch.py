@@ -32,7 +32,7 @@ from .fingerprint import already_graded
 from .gradebook_sync import sync_gradebook
 from .harness import grade_submission
 from .nbgrader_run import STOP, stop_all
-from .results import SubmissionResult, stored_result_path
+from .results import SubmissionResult, stored_result_path, stored_results
 from .results import store_result
 from . import kernel_forkserver, nbgrader_process
 from .gradebook import open_gradebook
@@ -206,7 +206,7 @@ def grade_folder(root: str | Path, *, submitted: str | Path | None = None, jobs:
     if report:
         from .report import write_report
 
-        run.report = write_report(run.results, course.autograder / "report")
+        run.report = write_report(run.results, course.autograder / "report", stored_results(course))
     if stream:
         print(run.summary(), file=stream)
     return run

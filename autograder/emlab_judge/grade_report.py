@@ -30,6 +30,7 @@ from .gradebook import open_gradebook
 from .course import Course
 from .results import SubmissionResult, stored_results
 from .lateness import submission_timing
+from .similarity import THRESHOLD, similar_pairs
 from .safe_fs import write_atomic
 
 __all__ = ["QuestionStats", "AssignmentStats", "collect", "write_grade_report", "TOP_MESSAGES"]
@@ -66,6 +67,8 @@ class AssignmentStats:
     flagged: list[dict] = field(default_factory=list)             # student, flags
     ungradable: list[dict] = field(default_factory=list)          # student, status, reasons
     missing: list[str] = field(default_factory=list)              # students in the gradebook without a submission
+    similar: list[dict] = field(default_factory=list)             # first, second, first_share, second_share
+    similarity_note: str = ""                                     # why no similarity was computed, if not
 
     @property
     def mean(self) -> float:
@@ -152,6 +155,12 @@ def collect(course: Course, results: list[SubmissionResult] | None = None) -> li
                 if r.status in {"ungradable", "failed"}:
                     a.ungradable.append({"student": student, "status": r.status, "reasons": r.reasons})
             stats.append(a)
+    for a in stats:
+        try:
+            a.similar = [{"first": p.first, "second": p.second, "first_share": p.first_share,
+                          "second_share": p.second_share} for p in similar_pairs(course, a.name)]
+        except Exception as exc:   # a hint, never a reason for the report to fail
+            a.similarity_note = f"similarity not computed ({type(exc).__name__}: {exc})"
     return stats
 
 
@@ -276,6 +285,14 @@ def _html(stats: list[AssignmentStats], figures: dict[str, list[str]]) -> str:
         parts.append(_table(["student", "status", "reasons"],
                             [[_e(u["student"]), _e(u["status"]), "<br>".join(_e(x) for x in u["reasons"])]
                              for u in a.ungradable]))
+        parts.append("<h3>Unusually similar answers</h3>")
+        parts.append(f"<p>Pairs whose answer cells share at least {THRESHOLD:.0%} of their code both ways, once "
+                     "names, comments and whitespace are set aside and the release's code and the model answer "
+                     "are left out (copydetect). A hint for a human look, never a penalty: similar answers can be "
+                     "honest.</p>" + (f"<p><em>{_e(a.similarity_note)}</em></p>" if a.similarity_note else ""))
+        parts.append(_table(["student", "student", "shared (first, second)"],
+                            [[_e(p["first"]), _e(p["second"]), f"{p['first_share']:.0%}, {p['second_share']:.0%}"]
+                             for p in a.similar]))
         parts.append("<h3>Late submissions</h3>")
         if a.duedate is None:
             parts.append("<p><em>no due date set for this assignment</em> (<code>nbgrader db assignment add "

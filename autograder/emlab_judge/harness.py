@@ -42,6 +42,7 @@ from .course import Course, discover
 from .fingerprint import (DONE_FILE, FINGERPRINT_READ, GRADING_CODE, HARNESS_VERSION, already_graded,
                           grading_code_digest, submission_fingerprint, write_done)
 from .gradebook_sync import sync_gradebook
+from .manual_grades import restore, snapshot
 from .nbgrader_run import LOG_TAIL, STOP, Interrupted, raise_if_stopped, run_nbgrader, stop_all
 from .results import MAX_LINE, MAX_LINES, SubmissionResult, store_result, stored_result_path, stored_results
 from .sandbox import Limits, sandbox_status
@@ -81,12 +82,14 @@ def grade_submission(course: Course, student: str, assignment: str, *, slot: int
             record_ungradable(course, student, assignment, result)
             return result  # (the finally clause below still cleans up)
         env = prepare_kernel(workspace, course, student, assignment, limits, sandboxed=sandboxed)
+        standing = snapshot(course, student, assignment)  # manual grades that stand, before nbgrader resets them
         with _timed(result, "nbgrader"):
             nbgrader_ok = autograde(course, student, assignment, workspace, env, result,
                                     limits=limits, deadline=started + limits.wall)  # one limit for every attempt
         raise_if_stopped()
         with _timed(result, "verdicts"):
             apply_verdicts(course, student, assignment, result, workspace.judge_out, staged, nbgrader_ok)
+            restore(course, student, assignment, standing)
         if result.status == "graded":
             result.seconds = round(time.monotonic() - started, 2)
             write_done(course, student, assignment, fingerprint, result)

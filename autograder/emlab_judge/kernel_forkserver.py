@@ -559,7 +559,9 @@ class ForkServer:
         # 0700, the grader's; in the system's temporary folder: a Unix socket's path is short
         self.folder = Path(tempfile.mkdtemp(prefix="emlab-kernels-", dir=folder))
         self.socket = str(self.folder / "s")
-        python = str(Path(sys.prefix) / "bin" / "python")
+        # the venv by its real path: the sandbox binds the interpreter's folders by their real
+        # paths, and a forked kernel imports from the server's sys.path
+        python = str(Path(os.path.realpath(sys.prefix)) / "bin" / "python")
         self.env = dict(env)
         # the server's own folders (the kernels' are /tmp and /tmp/work in their sandboxes):
         # matplotlib's, holding the grader's font list, IPython's, the home folder
@@ -671,7 +673,7 @@ def launcher_argv(server: ForkServer, holder: list[str], cold: list[str], reques
     spec = {"socket": server.socket, "holder": holder, "cold": mark(cold),
             "request": {**request, "argv": mark(request["argv"])}}
     # base64: jupyter_client fills in every {name} it knows in the argv, JSON's included
-    return [str(os.path.join(sys.prefix, "bin", "python")), "-P", os.path.abspath(__file__), "launch",
+    return [str(os.path.join(os.path.realpath(sys.prefix), "bin", "python")), "-P", os.path.abspath(__file__), "launch",
             base64.b64encode(json.dumps(spec).encode()).decode(), "{connection_file}"]
 
 

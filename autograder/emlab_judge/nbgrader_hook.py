@@ -122,6 +122,7 @@ def delegate(converter) -> None:
         from .batch import grade_folder
         from .course import Course
         from .report import write_report
+        from .results import stored_results
     except Exception as exc:  # a broken installation: refuse, never grade stock
         raise _refuse(log, f"the grading harness cannot be loaded ({type(exc).__name__}: {exc})") from exc
 
@@ -159,7 +160,7 @@ def delegate(converter) -> None:
             results += run.results
             sandboxed &= run.sandboxed
         if len(calls) > 1 and results:
-            write_report(results, course.autograder / "report")
+            write_report(results, course.autograder / "report", stored_results(course))
     except KeyboardInterrupt:
         raise
     except Exception as exc:

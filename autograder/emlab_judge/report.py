@@ -48,9 +48,19 @@ def html_text(value) -> str:
     return "<br>".join(html.escape(line) for line in _NEWLINES.split(str(value)))
 
 
-def _markdown(results: list[SubmissionResult], sandboxed: bool, why: str) -> str:
-    lines = ["# EM Lab grading report", "", f"Graded {time.strftime('%Y-%m-%d %H:%M:%S')}: "
-             f"{len(results)} submission(s).", ""]
+def _run_summary(results: list[SubmissionResult]) -> str:
+    """This run in one line: how many submissions, by status."""
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"this run: {len(results)} submission(s)" + (f" ({parts})" if parts else "")
+
+
+def _markdown(results: list[SubmissionResult], sandboxed: bool, why: str, run: list[SubmissionResult]) -> str:
+    lines = ["# EM Lab grading report", "", f"Written {time.strftime('%Y-%m-%d %H:%M:%S')}: "
+             f"{len(results)} submission(s), each with its latest result from every run and shard; "
+             f"{md_text(_run_summary(run))}.", ""]
     if sandboxed:
         lines += [f"Kernels ran in the sandbox ({md_text(why)}).", ""]
     else:
@@ -58,41 +68,60 @@ def _markdown(results: list[SubmissionResult], sandboxed: bool, why: str) -> str
                   "the grader's files; treat these grades with suspicion.**", ""]
     flagged = [r for r in results if r.flags and any(not f.startswith("UNSANDBOXED") for f in r.flags)]
     failed = [r for r in results if r.status not in {"graded", "unchanged"}]
+    in_run = {(r.student, r.assignment) for r in run}
     lines += [f"Flagged: {len(flagged)}. Not fully graded: {len(failed)}.", "",
-              "| student | assignment | status | score | flags | reasons |", "|---|---|---|---|---|---|"]
+              "| student | assignment | status | score | flags | reasons | this run |",
+              "|---|---|---|---|---|---|---|"]
     for r in results:
         flags = "<br>".join(md_text(f) for f in r.flags if not f.startswith("UNSANDBOXED"))
         reasons = "<br>".join(md_text(x) for x in r.reasons)
+        mark = "yes" if (r.student, r.assignment) in in_run else ""
         lines.append(f"| {md_text(r.student)} | {md_text(r.assignment)} | {md_text(r.status)} | "
-                     f"{r.score:g} / {r.max_score:g} | {flags} | {reasons} |")
+                     f"{r.score:g} / {r.max_score:g} | {flags} | {reasons} | {mark} |")
     return "\n".join(lines) + "\n"
 
 
-def _html(results: list[SubmissionResult], sandboxed: bool, why: str) -> str:
+def _html(results: list[SubmissionResult], sandboxed: bool, why: str, run: list[SubmissionResult]) -> str:
+    in_run = {(r.student, r.assignment) for r in run}
     rows = "\n".join(
         "<tr>" + "".join(f"<td>{html_text(v)}</td>" for v in
                          (r.student, r.assignment, r.status, f"{r.score:g} / {r.max_score:g}")) +
         "<td>" + "<br>".join(html_text(f) for f in r.flags if not f.startswith("UNSANDBOXED")) + "</td>" +
-        "<td>" + "<br>".join(html_text(x) for x in r.reasons) + "</td></tr>"
+        "<td>" + "<br>".join(html_text(x) for x in r.reasons) + "</td>" +
+        f"<td>{'yes' if (r.student, r.assignment) in in_run else ''}</td></tr>"
         for r in results)
     banner = (f"<p>Kernels ran in the sandbox ({html_text(why)}).</p>" if sandboxed else
               f"<p><strong>UNSANDBOXED: student code ran without the sandbox ({html_text(why)}).</strong></p>")
+    summary = (f"<p>{len(results)} submission(s), each with its latest result from every run and shard; "
+               f"{html_text(_run_summary(run))}.</p>")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>EM Lab grading report</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}</style></head><body>
-<h1>EM Lab grading report</h1>{banner}
-<table><tr><th>student</th><th>assignment</th><th>status</th><th>score</th><th>flags</th><th>reasons</th></tr>
+<h1>EM Lab grading report</h1>{summary}{banner}
+<table><tr><th>student</th><th>assignment</th><th>status</th><th>score</th><th>flags</th><th>reasons</th>
+<th>this run</th></tr>
 {rows}</table></body></html>
 """
 
 
-def write_report(results: list[SubmissionResult], folder: Path) -> Path:
-    """Write report.md, report.html and results.json into ``folder``; return report.md."""
+def write_report(results: list[SubmissionResult], folder: Path,
+                 latest: list[SubmissionResult] | None = None) -> Path:
+    """Write report.md, report.html and results.json into ``folder``; return report.md.
+
+    results : this run's outcomes (results.json holds exactly these)
+    latest : every submission's latest stored outcome, from every run and shard
+        (:func:`.results.stored_results`); report.md and report.html list these, this run's
+        outcomes replacing their stored copies, and mark which this run graded. Without it they
+        list this run's alone."""
     folder.mkdir(parents=True, exist_ok=True)
     sandboxed, why = sandbox_status()
     results = [r.bound() for r in results]
+    merged = {(r.assignment, r.student): r for r in (latest or [])}
+    merged.update({(r.assignment, r.student): r for r in results if r.status != "unchanged"
+                   or (r.assignment, r.student) not in merged})
+    shown = [merged[key].bound() for key in sorted(merged)]
     for name, text in (("results.json", json.dumps([r.to_json() for r in results], indent=1)),
-                       ("report.html", _html(results, sandboxed, why)),
-                       ("report.md", _markdown(results, sandboxed, why))):
+                       ("report.html", _html(shown, sandboxed, why, results)),
+                       ("report.md", _markdown(shown, sandboxed, why, results))):
         write_atomic(folder, name, text.encode("utf-8", "backslashreplace"))
     return folder / "report.md"

@@ -170,10 +170,17 @@ def _helper_package() -> list[Path]:
     return [Path(emlab.__file__).resolve().parent, data_dir().resolve()]
 
 
+def venv_bin() -> Path:
+    """The virtual environment's ``bin`` folder by its real path: the sandbox binds the
+    interpreter's folders by their real paths (:func:`_python_roots`), so a course whose
+    ``.venv`` is a link to an environment elsewhere still finds its Python there."""
+    return Path(sys.prefix).resolve() / "bin"
+
+
 def _launcher() -> list[str]:
     """The kernel's command: the venv's Python, no unsafe path first on sys.path (-P),
     started by the grading API's launcher ({connection_file} left in)."""
-    return [str(Path(sys.prefix) / "bin" / "python"), "-P", "-m", "emlab_grader.kernel",
+    return [str(venv_bin() / "python"), "-P", "-m", "emlab_grader.kernel",
             "-f", "{connection_file}", "--HistoryManager.hist_file=:memory:", FIGURE_KWARGS]
 
 
@@ -223,7 +230,7 @@ def kernel_argv(spec: SandboxSpec, limits: Limits, *, sandboxed: bool, warm=None
 def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
     """The whole environment of a sandboxed kernel (bubblewrap clears the grader's)."""
     env = {
-        "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{venv_bin()}:/usr/local/bin:/usr/bin:/bin",
         "HOME": SANDBOX_WORKDIR,
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
