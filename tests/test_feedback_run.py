@@ -5,6 +5,7 @@ reason carrying HTML, and a feedback folder planted as a link, change nothing ou
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -81,6 +82,7 @@ def test_a_planted_link_is_never_written_through(course, monkeypatch, tmp_path):
     (course.autograder / "feedback").mkdir(parents=True)
     os.symlink(outside, course.autograder / "feedback" / "eve")
     store_result(course, SubmissionResult("eve", "01-two-means", status="ungradable", reasons=["broken"]))
+    (course.submitted / "eve" / "01-two-means").mkdir(parents=True)
     for bad in ("..", "a/b"):
         store_result(course, SubmissionResult(bad, "01-two-means", status="ungradable", reasons=["broken"]))
     run = fb.make_feedback(course)
@@ -98,3 +100,24 @@ def test_make_feedback_runs_the_harness_command():
     done = subprocess.run([sys.executable, "-m", "emlab_judge", "feedback", "--help"], capture_output=True,
                           text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO / "autograder")})
     assert done.returncode == 0 and "--assignment" in done.stdout
+
+
+def test_the_page_tells_students_what_they_can_act_on_and_release_never_stops(course, monkeypatch):
+    """The grader's own failures (its exceptions, nbgrader's log) become one plain sentence; a
+    missing or malformed submission_secret.txt becomes a fresh random secret (nbgrader's
+    release_feedback stops on an empty one); a stored outcome with no submitted folder gets no
+    page."""
+    monkeypatch.setattr(fb, "run_nbgrader", _fake_nbgrader([]))
+    store_result(course, SubmissionResult("gil", "01-two-means", status="failed", reasons=[
+        "grading error: OSError: /srv/course/autograder/.staging/3 is busy",
+        "nbgrader could not grade it: [AutogradeApp | ERROR] Traceback ..."]))
+    store_result(course, SubmissionResult("ghost", "01-two-means", status="failed", reasons=["unreadable"]))
+    submitted = course.submitted / "gil" / "01-two-means"
+    submitted.mkdir(parents=True)
+    (submitted / "submission_secret.txt").write_text("")
+    run = fb.make_feedback(course)
+    assert run.pages == [("gil", "01-two-means")]
+    folder = course.autograder / "feedback" / "gil" / "01-two-means"
+    page = (folder / "two_means.html").read_text()
+    assert "the grader itself failed" in page and "OSError" not in page and "AutogradeApp" not in page
+    assert re.fullmatch(r"[0-9a-f]{128}", (folder / "submission_secret.txt").read_text())

@@ -109,12 +109,12 @@ def test_grades_csv_has_nbgrader_export_columns_and_every_score(course):
 
 
 def test_lms_csv_one_row_per_student_a_column_per_assignment(course):
-    """Scores after the late penalty, as in grades.csv; an empty score where nothing could be
-    graded; each cell's state beside it."""
+    """Scores after the late penalty, exactly grades.csv's; each cell's state beside it."""
     rows = list(csv.reader((course.autograder / "lms.csv").open()))
     assert rows[0] == ["Student ID", "Student Name", A, f"{A} state"]
     assert rows[1] == ["Points Possible", "", "6", ""]
-    assert {r[0]: r[2] for r in rows[2:]} == {s: f"{total(s):g}" if s in SUBMISSIONS else "" for s in STUDENTS}
+    # past the due date a missing grade is 0, as in grades.csv; the state tells why
+    assert {r[0]: r[2] for r in rows[2:]} == {s: f"{total(s):g}" if s in SUBMISSIONS else "0" for s in STUDENTS}
     assert {r[0]: r[3] for r in rows[2:]} == {"ada": "submitted", "ben": "late", "cai": "submitted",
                                               "dee": "not submitted", "eve": "ungradable"}
     assert rows[2][1] == "Ada Lovelace"
@@ -195,7 +195,7 @@ def test_lms_layouts_for_canvas_and_moodle(course):
     from emlab_judge.export import lms_rows
 
     url = course.env["EMLAB_GRADEBOOK_URL"]
-    expected = {s: f"{total(s):g}" if s in SUBMISSIONS else "" for s in STUDENTS}
+    expected = {s: f"{total(s):g}" if s in SUBMISSIONS else "0" for s in STUDENTS}
     canvas = lms_rows(url, "canvas")
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", A]
     assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
@@ -348,3 +348,16 @@ def test_a_one_student_regrade_keeps_every_row_of_the_run_report(tmp_path):
     assert "this run: 1 submission(s) (1 graded)" in md
     assert [r["student"] for r in json.loads((tmp_path / "results.json").read_text())] == ["ben"]
     assert (tmp_path / "report.html").read_text().count("<tr><td>") == 3
+
+
+def test_a_merged_report_never_calls_unsandboxed_grades_sandboxed(tmp_path):
+    """An earlier run graded without the sandbox keeps its row marked, and the banner says so,
+    whatever the machine writing the report can do now."""
+    from emlab_judge.report import write_report
+    from emlab_judge.results import SubmissionResult
+
+    earlier = [SubmissionResult("ada", A, score=3.0, max_score=10.0, sandboxed=False)]
+    write_report([SubmissionResult("ben", A, score=7.0, max_score=10.0)], tmp_path, earlier)
+    md = (tmp_path / "report.md").read_text()
+    assert "**UNSANDBOXED" in md and "1 of these submission(s) were graded without it" in md
+    assert "| ada | " in md and "graded (UNSANDBOXED)" in md

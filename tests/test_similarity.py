@@ -76,3 +76,28 @@ def test_the_grade_report_shows_the_pairs_as_a_hint(course):
     page = _html([stats], {})
     section = page.split("<h3>Unusually similar answers</h3>")[1].split("<h3>")[0]
     assert "never a penalty" in section and "&lt;b&gt;ann&lt;/b&gt;" in section and "97%, 100%" in section
+
+
+def test_padded_or_unreadable_answers_are_named_not_silently_dropped(course, tmp_path):
+    """Answers padded past MAX_CODE are compared on their first part and named; a notebook that
+    cannot be read is named too; the rest of the comparison goes on."""
+    from emlab_judge import similarity
+
+    folder = course.autograded / "ivy" / H.ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text("{ not a notebook")
+    notes: list[str] = []
+    pairs = similar_pairs(course, H.ASSIGNMENT, notes=notes)
+    assert any(n.startswith("ivy: old_faithful.ipynb could not be read") for n in notes), notes
+    assert [(p.first, p.second) for p in pairs] == [("ann", "bob")]
+    saved = similarity.MAX_CODE
+    try:
+        similarity.MAX_CODE = 500
+        notes = []
+        similar_pairs(course, H.ASSIGNMENT, notes=notes)
+        assert any("compared on their first 500" in n for n in notes), notes
+    finally:
+        similarity.MAX_CODE = saved
+        import shutil
+
+        shutil.rmtree(course.autograded / "ivy")

@@ -53,9 +53,11 @@ def test_a_right_function_passes_and_prints_one_line():
     (lambda x: 2 * abs(x), "wrong_value", "doubling is odd"),
     (lambda x: None, "no_return", "forget the `return`"),
     (lambda x: np.stack([2 * x, 2 * x]), "wrong_shape", "expected shape (2,)"),
-    (lambda x: (2 * x, 1), "not_numeric", "y should be numbers"),
+    (lambda x: (2 * x, 1), "not_numeric", "y should be real numbers"),
+    (lambda x: [str(v) for v in 2 * x], "not_numeric", "got text"),
+    (lambda x: 2 * x + 0j, "not_numeric", "got complex numbers"),
     (lambda x: x * np.inf, "overflowed", "something overflowed"),
-    (lambda x: "two", "not_numeric", "should be numbers"),
+    (lambda x: "two", "not_numeric", "should be real numbers"),
 ])
 def test_each_wrong_answer_gets_its_own_named_message(func, mistake, words):
     failure = _failure(func)
@@ -183,3 +185,30 @@ def test_a_limit_case_compares_infinities_and_refuses_nan():
         with pytest.raises(VisibleCheckFailure) as info:
             run(spec, wrong)
         assert info.value.mistake == mistake and info.value.case == "x = (0, 1)"
+
+
+def test_two_calls_returning_one_reused_buffer_are_two_outputs():
+    """A function that writes every answer into one module-level array returns the same object
+    twice: the runner keeps a copy of each output, so a relation between calls sees both."""
+    buffers = {}
+
+    def reused(n):
+        return buffers.setdefault(n, np.zeros(n))
+
+    def double(x):
+        out = reused(len(x))
+        out[:] = 2 * x
+        return out
+
+    with redirect_stdout(io.StringIO()) as out:
+        run(SPEC, double)
+    assert out.getvalue().startswith("✓")
+
+    def wrong(x):
+        out = reused(len(x))
+        out[:] = abs(2 * x) if len(x) == 1 else 2 * x   # not odd: f(-3) = 6, not -6
+        return out
+
+    with pytest.raises(VisibleCheckFailure) as info:
+        run(SPEC, wrong)
+    assert info.value.case == "x = (3,) and (-3,)"

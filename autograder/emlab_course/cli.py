@@ -9,8 +9,9 @@
 Without it a bare ``nbgrader ...`` run from the repository root finds no
 ``nbgrader_config.py`` (the course's is ``autograder/nbgrader_config.py``), so it makes a
 gradebook in the working folder and a system-wide exchange, and ``python -m emlab_judge``
-is not importable. This command finds the course (the nearest folder, from the working
-folder up, holding ``autograder/nbgrader_config.py``; else the folder holding this
+is not importable. This command finds the course (from the working folder up, the
+outermost folder holding an ``autograder/nbgrader_config.py`` of yours that only you may
+write, so never a student's folder inside the course; else the folder holding this
 virtual environment), sets what the Makefile sets (``JUPYTER_CONFIG_PATH``,
 ``PYTHONPATH``, the environment's ``bin`` first on ``PATH``) and runs the command from the
 course root, so nothing is created outside the course folder and the user's Jupyter
@@ -20,6 +21,7 @@ folders. Its exit status is the command's.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -29,19 +31,34 @@ __all__ = ["course_root", "course_env", "main"]
 CONFIG = Path("autograder") / "nbgrader_config.py"
 
 
+def _trusted_config(folder: Path) -> bool:
+    """``folder/autograder/nbgrader_config.py`` is a regular file of this user's (or root's) that
+    no one else may write: nbgrader executes it as Python."""
+    try:
+        st = os.lstat(folder / CONFIG)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid in {os.getuid(), 0} and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 def course_root(start: Path | None = None) -> Path:
-    """The course folder: the nearest of ``start`` (default: the working folder) and its parents
-    holding ``autograder/nbgrader_config.py``; else the folder this environment lives in
-    (``<course>/.venv``). Raises SystemExit naming both places when neither is a course."""
+    """The course folder, found as git finds a repository, with a course's own folders in mind.
+
+    From ``start`` (default: the working folder) up, every folder holding a trusted
+    ``autograder/nbgrader_config.py`` (a regular file of this user's that nobody else may write)
+    is a candidate, and the OUTERMOST one is the course: a submission folder inside the course
+    (``autograder/submitted/<student>/...``) may hold a student's own ``autograder/`` folder,
+    and it must never be taken for the course. Without any candidate, the folder this
+    environment lives in (``<course>/.venv``). Raises SystemExit when neither is a course."""
     start = Path.cwd() if start is None else Path(start)
-    for folder in [start, *start.resolve().parents]:
-        if (folder / CONFIG).is_file():
-            return folder.resolve()
-    home = Path(sys.prefix).resolve().parent
-    if (home / CONFIG).is_file():
+    candidates = [folder for folder in [start.resolve(), *start.resolve().parents] if _trusted_config(folder)]
+    if candidates:
+        return candidates[-1]
+    home = Path(sys.prefix).parent
+    if _trusted_config(home):
         return home
     raise SystemExit(f"emlab-grade: no course here: neither {start} nor a folder above it, nor {home}, "
-                     f"holds {CONFIG}")
+                     f"holds {CONFIG} (a file of yours that only you may write)")
 
 
 def course_env(root: Path, base: dict | None = None) -> dict:

@@ -70,8 +70,11 @@ def set_extension(course: Course, assignment: str, student: str, days: float, ho
     from .gradebook import open_gradebook
     from .report import printable
 
-    if not clear and days <= 0 and hours <= 0:
-        raise SystemExit("extension: give --days or --hours (more than 0), or --clear")
+    import math
+
+    if not clear and not (math.isfinite(days) and math.isfinite(hours) and 0 < days * 24 + hours <= 24 * 366):
+        raise SystemExit("extension: give --days and/or --hours adding up to more than 0 and at most a year, "
+                         "or --clear")
     with open_gradebook(course.db_url, write=True) as gb:
         try:
             submission = gb.find_submission(assignment, student)

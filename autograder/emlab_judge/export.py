@@ -2,8 +2,9 @@
 
 Scores are nbgrader's (automatic, judged, plus manual) less nbgrader's late penalty
 (``LateSubmissionPlugin``, reckoned from each student's due date with any extension), the
-same number as ``grades.csv``'s ``score``. A cell with no submission, or whose submission
-could not be graded, is left empty (no grade, rather than a 0 an LMS would count). Only the
+same number as ``grades.csv``'s ``score``: for a submission that could not be graded, the
+grade the gradebook keeps (an earlier one, or 0); with no submission, 0 once the lab is due and
+an empty cell (no grade yet) before. Only the
 labs released so far are columns (released through the exchange, or with a submission in the
 gradebook), unless ``assignments`` names them. Three layouts
 (``python -m emlab_judge lms-export --format ...``):
@@ -24,6 +25,7 @@ gradebook), unless ``assignments`` names them. Three layouts
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from nbgrader.plugins.export import CsvExportPlugin
@@ -98,14 +100,17 @@ def lms_rows(db_url: str, fmt: str = "generic", assignments=None, *, ungradable=
         else:
             rows = [["Username", "ID number", "Email address", "First name", "Last name", *names]]
         submitted = {a.name: {s.student.id: s for s in a.submissions} for a in chosen}
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)   # nbgrader stores naive UTC
         for student in sorted(gb.students, key=lambda s: s.id):
             cells = []
             for a in chosen:
                 submission = submitted[a.name].get(student.id)
                 state = ("ungradable" if (student.id, a.name) in ungradable else "not submitted"
                          if submission is None else "late" if submission.total_seconds_late > 0 else "submitted")
-                score = "" if submission is None or state == "ungradable" else \
-                    f"{max(0.0, submission.score - submission.late_submission_penalty):g}"
+                if submission is not None:   # the gradebook's grade (an earlier one kept, for ungradable work)
+                    score = f"{max(0.0, submission.score - submission.late_submission_penalty):g}"
+                else:                        # 0 once the lab is due, as grades.csv; no grade before
+                    score = "0" if a.duedate is not None and a.duedate <= now else ""
                 cells += [score, state] if fmt == "generic" else [score]
             if fmt == "generic":
                 name = " ".join(n for n in (student.first_name, student.last_name) if n)

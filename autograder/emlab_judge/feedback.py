@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import os
+import secrets
 import re
 import stat
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from .report import html_text
 from .results import SubmissionResult, stored_results
 from .safe_fs import UnsafeFile, open_dir, read_regular, write_atomic
 
-__all__ = ["FeedbackRun", "make_feedback", "ungradable_page"]
+__all__ = ["FeedbackRun", "make_feedback", "ungradable_page", "student_reasons"]
 
 _SECRET = re.compile(r"[0-9a-f]{16,256}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+(?: ?[A-Za-z+\-:0-9]*)?")
@@ -69,10 +70,25 @@ def _labs(course: Course, assignment: str | None) -> list[str]:
     return [assignment] if assignment else labs
 
 
+# reasons written for the instructor (the harness's own failures, nbgrader's log): a student is
+# told the grader failed, not its internals
+_INSTRUCTOR_ONLY = ("grading error:", "nbgrader could not grade it", "nbgrader's output", "the run was interrupted")
+
+
+def student_reasons(result: SubmissionResult) -> list[str]:
+    """The reasons a student can act on; the grader's own failures as one plain sentence."""
+    shown = [r for r in result.reasons if not r.startswith(_INSTRUCTOR_ONLY)]
+    if result.status == "failed" or len(shown) < len(result.reasons):
+        shown.append("the grader itself failed on this submission; your instructor has been told and will grade it "
+                     "again")
+    return shown
+
+
 def ungradable_page(result: SubmissionResult, notebook: str) -> str:
     """The feedback page of a submission that could not be graded: the lab, the notebook, and
-    every reason, escaped."""
-    reasons = "".join(f"<li>{html_text(r)}</li>" for r in result.reasons) or "<li>no reason was recorded</li>"
+    the reasons a student can act on, escaped."""
+    reasons = "".join(f"<li>{html_text(r)}</li>" for r in student_reasons(result)) \
+        or "<li>no reason was recorded</li>"
     title = f"Feedback: {html.escape(result.assignment)} / {html.escape(notebook)}"
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
             f"<body style=\"font-family: sans-serif; max-width: 48em; margin: 2em auto; line-height: 1.5\">\n"
@@ -101,8 +117,8 @@ def _ensure_dir(parent_fd: int, name: str) -> int:
 def _exchange_files(course: Course, student: str, assignment: str) -> dict[str, str]:
     """timestamp.txt and submission_secret.txt of the submission, when they are small regular
     files of the expected form (the student wrote them); what is missing or odd becomes a
-    timestamp of now and an empty secret (release_feedback then releases nothing the student's
-    fetch would match, but never stops)."""
+    timestamp of now and a fresh random secret (release_feedback then releases a page the
+    student's fetch will not match, and goes on to the others)."""
     folder = course.submitted / student / assignment
     found = {}
     for name, form in (("timestamp.txt", _TIMESTAMP), ("submission_secret.txt", _SECRET)):
@@ -115,6 +131,10 @@ def _exchange_files(course: Course, student: str, assignment: str) -> dict[str, 
         import datetime as dt
 
         found["timestamp.txt"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    if not found["submission_secret.txt"]:
+        # nbgrader's release_feedback hashes the page's name with the secret and stops on an empty
+        # one; a fresh secret lets it release the page (which no fetch will then match) and go on
+        found["submission_secret.txt"] = secrets.token_hex(64)
     return found
 
 
@@ -167,6 +187,8 @@ def make_feedback(course: Course, assignment: str | None = None, student: str | 
             continue
         if student is not None and result.student != student:
             continue
+        if not os.path.isdir(course.submitted / result.student / result.assignment):
+            continue   # nothing was handed in under that name (an unreadable stored outcome, say)
         try:
             _write_page(course, result)
             run.pages.append((result.student, result.assignment))

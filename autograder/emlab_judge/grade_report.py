@@ -156,11 +156,13 @@ def collect(course: Course, results: list[SubmissionResult] | None = None) -> li
                     a.ungradable.append({"student": student, "status": r.status, "reasons": r.reasons})
             stats.append(a)
     for a in stats:
+        notes: list[str] = []
         try:
             a.similar = [{"first": p.first, "second": p.second, "first_share": p.first_share,
-                          "second_share": p.second_share} for p in similar_pairs(course, a.name)]
+                          "second_share": p.second_share} for p in similar_pairs(course, a.name, notes=notes)]
         except Exception as exc:   # a hint, never a reason for the report to fail
-            a.similarity_note = f"similarity not computed ({type(exc).__name__}: {exc})"
+            notes.append(f"similarity not computed ({type(exc).__name__}: {exc})")
+        a.similarity_note = "; ".join(notes[:20]) + (f"; and {len(notes) - 20} more" if len(notes) > 20 else "")
     return stats
 
 

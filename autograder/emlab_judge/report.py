@@ -48,6 +48,10 @@ def html_text(value) -> str:
     return "<br>".join(html.escape(line) for line in _NEWLINES.split(str(value)))
 
 
+def _status(r: SubmissionResult) -> str:
+    return r.status + ("" if r.sandboxed else " (UNSANDBOXED)")
+
+
 def _run_summary(results: list[SubmissionResult]) -> str:
     """This run in one line: how many submissions, by status."""
     counts: dict[str, int] = {}
@@ -76,7 +80,7 @@ def _markdown(results: list[SubmissionResult], sandboxed: bool, why: str, run: l
         flags = "<br>".join(md_text(f) for f in r.flags if not f.startswith("UNSANDBOXED"))
         reasons = "<br>".join(md_text(x) for x in r.reasons)
         mark = "yes" if (r.student, r.assignment) in in_run else ""
-        lines.append(f"| {md_text(r.student)} | {md_text(r.assignment)} | {md_text(r.status)} | "
+        lines.append(f"| {md_text(r.student)} | {md_text(r.assignment)} | {md_text(_status(r))} | "
                      f"{r.score:g} / {r.max_score:g} | {flags} | {reasons} | {mark} |")
     return "\n".join(lines) + "\n"
 
@@ -85,7 +89,7 @@ def _html(results: list[SubmissionResult], sandboxed: bool, why: str, run: list[
     in_run = {(r.student, r.assignment) for r in run}
     rows = "\n".join(
         "<tr>" + "".join(f"<td>{html_text(v)}</td>" for v in
-                         (r.student, r.assignment, r.status, f"{r.score:g} / {r.max_score:g}")) +
+                         (r.student, r.assignment, _status(r), f"{r.score:g} / {r.max_score:g}")) +
         "<td>" + "<br>".join(html_text(f) for f in r.flags if not f.startswith("UNSANDBOXED")) + "</td>" +
         "<td>" + "<br>".join(html_text(x) for x in r.reasons) + "</td>" +
         f"<td>{'yes' if (r.student, r.assignment) in in_run else ''}</td></tr>"
@@ -120,6 +124,9 @@ def write_report(results: list[SubmissionResult], folder: Path,
     merged.update({(r.assignment, r.student): r for r in results if r.status != "unchanged"
                    or (r.assignment, r.student) not in merged})
     shown = [merged[key].bound() for key in sorted(merged)]
+    outside = sum(not r.sandboxed for r in shown)
+    if outside:   # an earlier run or shard graded without the sandbox: say so whatever this machine can do
+        sandboxed, why = False, f"{outside} of these submission(s) were graded without it; " + why
     for name, text in (("results.json", json.dumps([r.to_json() for r in results], indent=1)),
                        ("report.html", _html(shown, sandboxed, why, results)),
                        ("report.md", _markdown(shown, sandboxed, why, results))):

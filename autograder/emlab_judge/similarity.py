@@ -25,13 +25,15 @@ from pathlib import Path
 from .course import Course
 from .safe_fs import MiB, read_regular
 
-__all__ = ["SimilarPair", "similar_pairs", "answer_code", "K_GRAM", "WINDOW", "THRESHOLD", "MIN_TOKENS"]
+__all__ = ["SimilarPair", "similar_pairs", "answer_code", "K_GRAM", "WINDOW", "THRESHOLD", "MIN_TOKENS",
+           "MAX_CODE"]
 
 K_GRAM = 25        # tokens per fingerprint (copydetect's noise threshold)
 WINDOW = 1         # winnowing window (1: every k-gram)
 THRESHOLD = 0.6    # share of each answer's tokens found in the other
 MIN_TOKENS = 60    # answers with fewer comparable tokens are not compared
 MAX_NOTEBOOK = 64 * MiB
+MAX_CODE = 64_000  # characters of one student's answers compared (copydetect keeps ~400 bytes a character)
 
 
 @dataclass(frozen=True)
@@ -98,26 +100,45 @@ def _students(course: Course, assignment: str) -> list[str]:
         return []
 
 
-def similar_pairs(course: Course, assignment: str, *, threshold: float = THRESHOLD,
-                  min_tokens: int = MIN_TOKENS) -> list[SimilarPair]:
+def similar_pairs(course: Course, assignment: str, *, threshold: float = THRESHOLD, min_tokens: int = MIN_TOKENS,
+                  notes: list[str] | None = None) -> list[SimilarPair]:
     """The pairs of students of ``assignment`` whose answers share at least ``threshold`` of
-    their tokens both ways, most similar first."""
+    their tokens both ways, most similar first. ``notes`` (a list) receives a line for each
+    student left out or cut short (an unreadable notebook, answers over MAX_CODE characters).
+
+    Memory stays bounded: each student's fingerprint is reduced to its set of hashes, pairs
+    sharing too few of them are never compared, and the few that might be similar are
+    fingerprinted again for copydetect's comparison."""
     from copydetect import compare_files
 
+    notes = [] if notes is None else notes
     boilerplate = _boilerplate(course, assignment)
-    prints = {}
+    codes, hashes = {}, {}
     for student in _students(course, assignment):
         code = ""
         for source in course.source_notebooks(assignment):
             nb = _read(course.autograded / student / assignment / source.name)
-            code += answer_code(nb) if nb is not None else ""
-        if code.strip():
-            fingerprint = _fingerprint(code, boilerplate)
-            if fingerprint.token_coverage >= min_tokens:
-                prints[student] = fingerprint
+            if nb is None:
+                notes.append(f"{student}: {source.name} could not be read (missing, not a notebook, or over "
+                             f"{MAX_NOTEBOOK // MiB} MiB): not compared")
+                code = ""
+                break
+            code += answer_code(nb)
+        if len(code) > MAX_CODE:
+            notes.append(f"{student}: answers of {len(code):,} characters, compared on their first {MAX_CODE:,}")
+            code = code[:MAX_CODE]
+        if not code.strip():
+            continue
+        fingerprint = _fingerprint(code, boilerplate)
+        if fingerprint.token_coverage >= min_tokens:
+            codes[student], hashes[student] = code, frozenset(fingerprint.hashes)
     pairs = []
-    for first, second in itertools.combinations(sorted(prints), 2):
-        _, (share1, share2), _ = compare_files(prints[first], prints[second])
+    for first, second in itertools.combinations(sorted(codes), 2):
+        shared = len(hashes[first] & hashes[second])
+        if shared < threshold * min(len(hashes[first]), len(hashes[second])) / 2:
+            continue   # too few shared k-grams for the overlap to reach the threshold
+        _, (share1, share2), _ = compare_files(_fingerprint(codes[first], boilerplate),
+                                               _fingerprint(codes[second], boilerplate))
         if min(share1, share2) >= threshold:
             pairs.append(SimilarPair(assignment, first, second, round(float(share1), 3), round(float(share2), 3)))
     return sorted(pairs, key=lambda p: (-p.share, p.first, p.second))
