@@ -79,8 +79,9 @@ class Output:
     """One value a graded function returns.
 
     name : what the statement calls it (``"gamma"``, ``"mu"``)
-    shape : the expected shape, or a function of the call's arguments giving it; ``()`` for a
-        single number (a Python float, a 0-d array or a one-element array are all accepted)
+    shape : the expected shape, each entry a number or the name of an argument whose length it
+        is (``("x",)``: one value per entry of ``x``), or a function of the call's arguments
+        giving it; ``()`` for a single number (a Python float, a 0-d array or a one-element array are all accepted)
     meaning : what each entry is, for the shape message ("one probability per point")
     integer : the statement asks for an integer array (indices)
     """
@@ -91,7 +92,9 @@ class Output:
     integer: bool = False
 
     def expected_shape(self, args: Mapping[str, Any]) -> tuple:
-        return tuple(self.shape(args)) if callable(self.shape) else tuple(self.shape)
+        if callable(self.shape):
+            return tuple(self.shape(args))
+        return tuple(len(args[d]) if isinstance(d, str) else d for d in self.shape)
 
 
 @dataclass(frozen=True)

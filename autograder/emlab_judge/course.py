@@ -52,6 +52,23 @@ class Course:
     def db_url(self) -> str:
         return os.environ.get("EMLAB_GRADEBOOK_URL", f"sqlite:///{self.autograder / 'gradebook.db'}")
 
+    @property
+    def exchange(self) -> Path:
+        """nbgrader's exchange root, as autograder/nbgrader_config.py sets it."""
+        return Path(os.environ.get("EMLAB_EXCHANGE", self.autograder / "exchange"))
+
+    @property
+    def assignments(self) -> list[str]:
+        """The labs of the course: the folders of solutions/, sorted."""
+        solutions = self.root / "solutions"
+        return sorted(p.name for p in solutions.iterdir() if p.is_dir()) if solutions.is_dir() else []
+
+    def graded_students(self, assignment: str) -> list[str]:
+        """Students with an autograded folder for ``assignment`` (a real folder, not a link),
+        sorted: what nbgrader's feedback and the similarity hint read."""
+        return sorted(s.name for s in _subdirs(self.autograded) if not s.is_symlink()
+                      and (s / assignment).is_dir() and not (s / assignment).is_symlink())
+
     def source_notebooks(self, assignment: str) -> list[Path]:
         return sorted((self.root / "solutions" / assignment).glob("*.ipynb"))
 
@@ -98,8 +115,7 @@ def discover(course: Course, assignment: str | None = None, student: str | None 
     exactly (a student id may hold glob or shell characters, or start with a dot). A
     student folder that is a link is listed under every assignment asked for (or every
     assignment of the course), so that it is reported, refused, rather than left out."""
-    assignments = sorted(p.name for p in (course.root / "solutions").iterdir() if p.is_dir()) \
-        if (course.root / "solutions").is_dir() else []
+    assignments = course.assignments
     pairs = []
     for sdir in _subdirs(course.submitted):
         if student and sdir.name != student:

@@ -138,11 +138,10 @@ def write_lms_csv(course, path: Path, fmt: str = "generic", assignments=None) ->
 
 def released_assignments(course) -> frozenset[str]:
     """The assignments in the exchange's outbound folder (``nbgrader release_assignment``):
-    ``$EMLAB_EXCHANGE`` (or ``autograder/exchange``) ``/emlab/outbound/<assignment>``, as
-    ``autograder/nbgrader_config.py`` sets the exchange."""
+    ``<course.exchange>/emlab/outbound/<assignment>``."""
     import os
 
-    outbound = Path(os.environ.get("EMLAB_EXCHANGE", course.autograder / "exchange")) / "emlab" / "outbound"
+    outbound = course.exchange / "emlab" / "outbound"
     try:
         return frozenset(e.name for e in os.scandir(outbound) if e.is_dir(follow_symlinks=False))
     except OSError:

@@ -52,19 +52,8 @@ class FeedbackRun:
         return not self.problems and not any(v.startswith("failed") for v in self.labs.values())
 
 
-def _graded_students(course: Course, assignment: str) -> list[str]:
-    """Students with an autograded folder for ``assignment`` (what generate_feedback reads)."""
-    try:
-        students = sorted(e.name for e in os.scandir(course.autograded) if e.is_dir(follow_symlinks=False))
-    except OSError:
-        return []
-    return [s for s in students if os.path.isdir(course.autograded / s / assignment)
-            and not os.path.islink(course.autograded / s / assignment)]
-
-
 def _labs(course: Course, assignment: str | None) -> list[str]:
-    solutions = course.root / "solutions"
-    labs = sorted(p.name for p in solutions.iterdir() if p.is_dir()) if solutions.is_dir() else []
+    labs = course.assignments
     if assignment is not None and assignment not in labs:
         raise SystemExit(f"no lab {assignment!r}; the labs are {', '.join(labs)}")
     return [assignment] if assignment else labs
@@ -166,7 +155,7 @@ def make_feedback(course: Course, assignment: str | None = None, student: str | 
     """Feedback for the labs asked for (every lab by default) and, optionally, one student."""
     run = FeedbackRun()
     for lab in _labs(course, assignment):
-        graded = _graded_students(course, lab)
+        graded = course.graded_students(lab)
         if student is not None:
             graded = [s for s in graded if s == student]
         if not graded:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,15 +90,6 @@ def _boilerplate(course: Course, assignment: str) -> list:
     return sorted(hashes)
 
 
-def _students(course: Course, assignment: str) -> list[str]:
-    try:
-        return sorted(e.name for e in os.scandir(course.autograded) if e.is_dir(follow_symlinks=False)
-                      and os.path.isdir(course.autograded / e.name / assignment)
-                      and not os.path.islink(course.autograded / e.name / assignment))
-    except OSError:
-        return []
-
-
 def similar_pairs(course: Course, assignment: str, *, threshold: float = THRESHOLD, min_tokens: int = MIN_TOKENS,
                   notes: list[str] | None = None) -> list[SimilarPair]:
     """The pairs of students of ``assignment`` whose answers share at least ``threshold`` of
@@ -114,7 +104,7 @@ def similar_pairs(course: Course, assignment: str, *, threshold: float = THRESHO
     notes = [] if notes is None else notes
     boilerplate = _boilerplate(course, assignment)
     codes, hashes = {}, {}
-    for student in _students(course, assignment):
+    for student in course.graded_students(assignment):
         code = ""
         for source in course.source_notebooks(assignment):
             nb = _read(course.autograded / student / assignment / source.name)

@@ -20,17 +20,13 @@ def _sigmoid(t: float) -> float:
     return 1.0 / (1.0 + math.exp(-t))
 
 
-def _n_points(args) -> tuple:
-    return (len(args["x"]),)
-
-
 # --------------------------------------------------------------------------- e_step
 FIVE_HEIGHTS = [150.0, 163.5, 170.0, 181.0, 199.0]
 
 E_STEP = FunctionSpec(
     name="e_step",
     params=("x", "mu1", "mu2", "sigma"),
-    returns=Output("z_hat", _n_points, "one probability P(z = 1 | x) per person"),
+    returns=Output("z_hat", ("x",), "one probability P(z = 1 | x) per person"),
     nonfinite=Mistake("density_underflow", (
         "When a height is far from both means, both Gaussian densities underflow to 0 and 0/0 is NaN. Work "
         "with the log-densities: the ratio of the two densities is exp of the difference of their logs, and "

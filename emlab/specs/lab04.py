@@ -42,10 +42,6 @@ def _wrong_sign(want, what: str):
 
 
 # --------------------------------------------------------------------------- log_density
-def _n_points(args) -> tuple:
-    return (len(args["x"]),)
-
-
 LOG_N_0_4 = [-math.log(2.0) - HALF_LOG_2PI, -math.log(2.0) - HALF_LOG_2PI - 1.0 / 8.0,
              -math.log(2.0) - HALF_LOG_2PI - 9.0 / 8.0]                    # log N(x | 0, 2^2) at 0, 1, -3
 SYMMETRY_X = [0.3, -1.2, 2.0]
@@ -53,7 +49,7 @@ SYMMETRY_X = [0.3, -1.2, 2.0]
 LOG_DENSITY = FunctionSpec(
     name="log_density",
     params=("x", "mu", "sigma"),
-    returns=Output("log p", _n_points, "one log-density per point"),
+    returns=Output("log p", ("x",), "one log-density per point"),
     nonfinite=Mistake("log_of_underflowed_sum", (
         "For sigma > 0 the log-density is finite everywhere. Far from both components both densities underflow to "
         "0 and log(0) = -inf: add the two terms in the log domain (np.logaddexp or scipy.special.logsumexp of the "

@@ -124,8 +124,8 @@ GRAD_NEG_LOGLIK = FunctionSpec(
     name="grad_neg_loglik",
     params=("X", "mu", "sigma", "logits"),
     returns=(Output("d_mu", lambda a: np.shape(a["mu"]), "(M, D), like mu"),
-             Output("d_sigma", lambda a: (len(a["sigma"]),), "(M,), one per component"),
-             Output("d_logits", lambda a: (len(a["logits"]),), "(M,), one per component")),
+             Output("d_sigma", ("sigma",), "(M,), one per component"),
+             Output("d_logits", ("logits",), "(M,), one per component")),
     context=("loglik",),
     nonfinite=Mistake("nonfinite", (
         "Use the given responsibilities(X, mu, sigma**2, pi) for gamma (it works in the log domain) rather than "
@@ -362,8 +362,8 @@ RESET_STARVED = FunctionSpec(
     name="reset_starved",
     params=("X", "gamma", "mu", "sigma2", "pi", "candidates"),
     returns=(Output("mu", lambda a: np.shape(a["mu"]), "(M, D), like mu"),
-             Output("sigma2", lambda a: (len(a["sigma2"]),), "(M,), like sigma2"),
-             Output("pi", lambda a: (len(a["pi"]),), "(M,), like pi")),
+             Output("sigma2", ("sigma2",), "(M,), like sigma2"),
+             Output("pi", ("pi",), "(M,), like pi")),
     integer_arguments=("candidates",),
     cases=(
         Case("8 points, 4 components holding N_k = 5, 1.5, 1 and 0.5 of them (threshold N / (2M) = 1)",
