@@ -31,7 +31,7 @@ SYSTEM_EXCHANGE = Path("/usr/local/share/nbgrader")
 
 def readme_commands() -> list[str]:
     """Every ``.venv/bin/...`` command of the README outside its *A course week* block (which
-    tests/test_a_whole_term.py runs, week by week, with students in between)."""
+    tests/test_term.py runs, week by week, with students in between)."""
     text = re.sub(r"## A course week.*?```bash\n.*?```", "", (REPO / "README.md").read_text(), flags=re.S)
     spans = re.findall(r"`(\.venv/bin/[^`]+)`", text)
     blocks = [line.strip() for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
